@@ -1,0 +1,95 @@
+import websocket from '@fastify/websocket';
+import { CLOSE, MAX_BODY_BYTES, MAX_FRAME_BYTES } from '@roomcast/protocol';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import type { RoomConsumer } from './consumers/room-consumer.js';
+import { installErrorHandlers } from './errors.js';
+import backendPlugin from './plugins/backend.js';
+import identityPlugin from './plugins/identity.js';
+import chatSocketRoutes from './routes/chat-socket.js';
+import healthRoutes from './routes/health.js';
+import roomRoutes from './routes/rooms.js';
+import './types.js';
+
+export type { Config } from './config.js';
+export { loadConfig, testConfig, ConfigError } from './config.js';
+
+export interface BuildOptions {
+  /** Where log lines go (tests capture them); default stdout. */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** How long shutdown waits for sockets to finish their close handshake before cutting them. */
+const SOCKET_CLOSE_GRACE_MS = 3000;
+
+/** Cookies, credentials and keys never reach a log line. */
+export const LOG_REDACT = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'res.headers["set-cookie"]',
+  'headers.cookie',
+  'headers.authorization',
+  'password',
+  '*.password',
+];
+
+function loggerOptions(config: Config, options: BuildOptions): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    redact: { paths: LOG_REDACT, censor: '[redacted]' },
+    ...(options.logStream ? { stream: options.logStream } : {}),
+  };
+}
+
+/**
+ * Builds the whole Roomcast app for `config`. It never listens: `server.ts` does, and tests call
+ * `listen({ port: 0 })` on as many apps as they need nodes.
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config, options),
+    bodyLimit: MAX_BODY_BYTES,
+    trustProxy: config.trustProxy,
+    routerOptions: { ignoreTrailingSlash: true },
+    // Per-request lines only when debugging: at chat volumes they would drown the rest.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+  });
+  app.decorate('config', config);
+  app.decorate('consumers', new Set<RoomConsumer>());
+  installErrorHandlers(app);
+
+  await app.register(backendPlugin);
+  await app.register(identityPlugin);
+  await app.register(websocket, {
+    options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },
+    // A socket that errors (a client vanishing mid-frame) is cut; its close handler leaves the room.
+    errorHandler: (error, socket, request) => {
+      request.log.debug({ err: error }, 'socket error');
+      socket.terminate();
+    },
+    // Graceful shutdown: every socket hears 1012 (reconnect elsewhere) and leaves its room first.
+    preClose(done) {
+      void closeSockets(app).then(() => done());
+    },
+  });
+
+  await app.register(healthRoutes);
+  await app.register(roomRoutes);
+  await app.register(chatSocketRoutes);
+  return app;
+}
+
+async function closeSockets(app: FastifyInstance): Promise<void> {
+  const leaving = [...app.consumers].map((consumer) => {
+    consumer.close(CLOSE.restarting, 'server restarting');
+    return consumer.disconnect();
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, SOCKET_CLOSE_GRACE_MS);
+  });
+  await Promise.race([Promise.allSettled(leaving), grace]);
+  clearTimeout(timer);
+  for (const client of app.websocketServer.clients) client.terminate();
+  await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
+}

@@ -1,0 +1,56 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config.js';
+import type { RoomHistory } from './history/room-history.js';
+import { MemoryRoomHistory } from './history/memory.js';
+import type { ChannelLayer } from './layer/channel-layer.js';
+import { MemoryChannelLayer } from './layer/memory.js';
+import { MemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
+import type { Metrics } from './metrics.js';
+import { MemoryPresence } from './presence/memory.js';
+import type { Presence } from './presence/presence.js';
+
+export type BackendKind = 'memory' | 'redis';
+
+/** Everything that is shared state: one implementation set per backend, chosen at start-up. */
+export interface Backend {
+  readonly kind: BackendKind;
+  readonly layer: ChannelLayer;
+  readonly history: RoomHistory;
+  readonly presence: Presence;
+  readonly limiter: RateLimiter;
+  /** True while the backend answers (`/readyz`). */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface BackendContext {
+  config: Config;
+  log: FastifyBaseLogger;
+  metrics: Metrics;
+}
+
+export function createMemoryBackend({ config }: BackendContext): Backend {
+  const layer = new MemoryChannelLayer();
+  const history = new MemoryRoomHistory(layer, config.historyLimit);
+  const presence = new MemoryPresence(layer);
+  const limiter = new MemoryRateLimiter();
+  return {
+    kind: 'memory',
+    layer,
+    history,
+    presence,
+    limiter,
+    ready: async () => true,
+    async close() {
+      await Promise.all([history.close(), presence.close(), limiter.close()]);
+      await layer.close();
+    },
+  };
+}
+
+/** The backend `config` asks for: Redis when REDIS_URL is set, the embedded one otherwise. */
+export async function createBackend(context: BackendContext): Promise<Backend> {
+  if (context.config.redisUrl === undefined) return createMemoryBackend(context);
+  const { createRedisBackend } = await import('./redis/backend.js');
+  return createRedisBackend(context);
+}

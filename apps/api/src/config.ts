@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+
+/** Everything the server reads from its environment, validated once at start-up. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Unset: the embedded in-memory backend. */
+  redisUrl: string | undefined;
+  sessionSecret: string;
+  /** True when no SESSION_SECRET was given and a random one was made for this start. */
+  sessionSecretGenerated: boolean;
+  /** API keys accepted on `POST /rooms/:room/messages`, each with the name its messages carry. */
+  apiKeys: ApiKey[];
+  /** Undefined: the server's own origin (plus `devOrigins`). */
+  allowedOrigins: string[] | undefined;
+  /** Extra origins allowed in development (the Vite dev server under `npm run dev`). */
+  devOrigins: string[];
+  requireLogin: boolean;
+  historyLimit: number;
+  /** Chat messages per second per socket; 0 turns the limit off. Bursts up to twice this. */
+  socketRate: number;
+  /** HTTP publishes per second per API key (bursts up to twice this); 0 turns the limit off. */
+  publishRate: number;
+  /** Unsent bytes a socket may queue before it is closed with 1013. */
+  slowConsumerBytes: number;
+  /** Number of worker processes (node:cluster) on the Redis backend; 1 runs in-process. */
+  workers: number;
+  trustProxy: boolean;
+  production: boolean;
+  logLevel: string;
+  /** Directory of the built SPA to serve; undefined serves none. */
+  webRoot: string | undefined;
+}
+
+export interface ApiKey {
+  key: string;
+  /** The `user` of messages published with this key. */
+  name: string;
+}
+
+/** A bad environment value: start-up stops with this one line, naming the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function list(env: Env, name: string): string[] | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function redisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('REDIS_URL', `is not a URL: ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError('REDIS_URL', `must start with redis:// or rediss://, got ${url.protocol}//`);
+  }
+  return raw;
+}
+
+function origin(name: string, raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+    return url.origin;
+  } catch {
+    throw new ConfigError(name, `has an entry that is not an http(s) origin: ${JSON.stringify(raw)}`);
+  }
+}
+
+function apiKeys(env: Env): ApiKey[] {
+  return (list(env, 'API_KEYS') ?? []).map((entry) => {
+    // `name:key` names the service its messages come from; a bare key posts as "service".
+    const colon = entry.indexOf(':');
+    const named = colon > 0 && colon < entry.length - 1;
+    const key = named ? entry.slice(colon + 1) : entry;
+    const name = named ? entry.slice(0, colon) : 'service';
+    if (key.length < 16) throw new ConfigError('API_KEYS', 'every key must be at least 16 characters');
+    return { key, name };
+  });
+}
+
+function sessionSecret(env: Env, production: boolean): { secret: string; generated: boolean } {
+  const raw = env.SESSION_SECRET;
+  if (raw === undefined || raw === '') {
+    if (production) throw new ConfigError('SESSION_SECRET', 'is required when NODE_ENV=production (at least 32 characters)');
+    return { secret: randomBytes(32).toString('base64url'), generated: true };
+  }
+  if (raw.length < 32) throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters');
+  return { secret: raw, generated: false };
+}
+
+function workers(env: Env): number {
+  const raw = env.WORKERS?.trim();
+  if (raw === undefined || raw === '') return 1;
+  if (raw === 'auto') return availableParallelism();
+  return integer(env, 'WORKERS', 1, 1, 256);
+}
+
+/** Reads and checks the environment. Throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env, defaults: { webRoot?: string } = {}): Config {
+  const production = env.NODE_ENV === 'production';
+  const secret = sessionSecret(env, production);
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const logLevel = env.LOG_LEVEL?.trim() || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const config: Config = {
+    port: integer(env, 'PORT', 8000, 0, 65535),
+    host,
+    redisUrl: redisUrl(env),
+    sessionSecret: secret.secret,
+    sessionSecretGenerated: secret.generated,
+    apiKeys: apiKeys(env),
+    allowedOrigins: list(env, 'ALLOWED_ORIGINS')?.map((entry) => origin('ALLOWED_ORIGINS', entry)),
+    devOrigins: (list(env, 'DEV_ORIGINS') ?? []).map((entry) => origin('DEV_ORIGINS', entry)),
+    requireLogin: boolean(env, 'REQUIRE_LOGIN', false),
+    historyLimit: integer(env, 'HISTORY_LIMIT', 1000, 1, 1_000_000),
+    socketRate: integer(env, 'SOCKET_RATE', 20, 0, 1_000_000),
+    publishRate: integer(env, 'PUBLISH_RATE', 100, 0, 1_000_000),
+    slowConsumerBytes: integer(env, 'SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    workers: workers(env),
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    production,
+    logLevel,
+    webRoot: env.WEB_ROOT?.trim() || defaults.webRoot,
+  };
+  if (config.workers > 1 && config.redisUrl === undefined) {
+    throw new ConfigError('WORKERS', 'needs REDIS_URL: workers share rooms through Redis, the embedded backend cannot be shared');
+  }
+  return config;
+}
+
+/** A config for tests and embedding: the defaults, with a fixed secret, overridden by `overrides`. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    ...loadConfig({ SESSION_SECRET: 'test-secret-test-secret-test-secret!', LOG_LEVEL: 'silent', PORT: '0' }),
+    ...overrides,
+  };
+}

@@ -1,0 +1,231 @@
+import {
+  CLOSE,
+  SERVER_FRAME,
+  compareMessageIds,
+  errorFrame,
+  serializeFrame,
+  withNonce,
+  parseClientFrame,
+  type ErrorCode,
+} from '@roomcast/protocol';
+import type { FastifyBaseLogger } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import type { Backend } from '../backend.js';
+import type { Config } from '../config.js';
+import { roomGroup, type Channel, type GroupEvent } from '../layer/channel-layer.js';
+import { TokenBucket } from '../limits/token-bucket.js';
+import type { Metrics } from '../metrics.js';
+import type { Publisher } from '../rooms/publisher.js';
+
+export interface ConsumerContext {
+  room: string;
+  /** Username of the session, or null for an anonymous socket. */
+  user: string | null;
+  /** Resume point: send every message after this ID before live ones. */
+  since: string | undefined;
+  backend: Backend;
+  publisher: Publisher;
+  config: Config;
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+}
+
+/** Frames a socket may send while it is still joining; more than this is refused. */
+const MAX_EARLY_FRAMES = 64;
+/** A socket's typing notices go out at most this often. */
+const TYPING_INTERVAL_MS = 1000;
+
+/**
+ * One connected socket in one room, in Django Channels' shape: `connect` joins the room's group
+ * (and resumes from `since`), `receive` handles each frame, `disconnect` leaves. It is also the
+ * socket's channel: the layer hands it group events through `deliver`.
+ */
+export class RoomConsumer implements Channel {
+  readonly name: string;
+  private readonly group: string;
+  private readonly bucket: TokenBucket | undefined;
+  private phase: 'connecting' | 'open' | 'closed' = 'connecting';
+  private connecting: Promise<void> = Promise.resolve();
+  private disconnecting: Promise<void> | undefined;
+  /** Frames received before `connect` finished; handled in order once it has. */
+  private early: string[] = [];
+  /** Live events held back while the resume gap is sent. */
+  private held: GroupEvent[] | undefined;
+  /** Newest message ID sent by the resume; live copies up to it are duplicates. */
+  private resumedThrough: string | undefined;
+  private lastTypingAt = 0;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly ctx: ConsumerContext,
+  ) {
+    this.name = ctx.backend.layer.newChannelName();
+    this.group = roomGroup(ctx.room);
+    const rate = ctx.config.socketRate;
+    this.bucket = rate > 0 ? new TokenBucket(rate, rate * 2) : undefined;
+  }
+
+  get room(): string {
+    return this.ctx.room;
+  }
+
+  /**
+   * Attaches the socket's listeners before anything asynchronous happens (frames sent right
+   * after the upgrade would otherwise be lost), then joins the room.
+   */
+  start(): void {
+    this.ctx.metrics.openSockets += 1;
+    this.socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    this.socket.on('close', () => void this.disconnect());
+    this.socket.on('error', (error) => this.ctx.log.debug({ err: error, channel: this.name }, 'socket error'));
+    this.connecting = this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const { backend, room, user, since } = this.ctx;
+    try {
+      if (since !== undefined) this.held = [];
+      await backend.layer.groupAdd(this.group, this);
+      await backend.presence.join(room, this.name, user);
+      if (since !== undefined) await this.resume(since);
+      if (this.phase === 'closed') return;
+      this.phase = 'open';
+      const early = this.early;
+      this.early = [];
+      for (const text of early) this.receive(text);
+    } catch (error) {
+      this.ctx.log.error({ err: error, channel: this.name, room }, 'socket could not join its room');
+      this.close(CLOSE.serverError, 'server error');
+    }
+  }
+
+  /** Sends what the socket missed, then the live events that came meanwhile, with no duplicate. */
+  private async resume(since: string): Promise<void> {
+    const { messages, complete } = await this.ctx.backend.history.readAfter(this.ctx.room, since);
+    for (const message of messages) this.sendText(serializeFrame(message));
+    this.resumedThrough = messages.at(-1)?.id ?? since;
+    this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const event of held) this.deliver(event);
+  }
+
+  /** Called by the channel layer for every event of the room's group. */
+  deliver(event: GroupEvent): void {
+    if (this.held) {
+      this.held.push(event);
+      return;
+    }
+    if (event.sender === this.name && event.skipSender) return;
+    const isChat = event.type === SERVER_FRAME.chatMessage;
+    if (isChat && this.resumedThrough !== undefined && event.id !== undefined) {
+      if (compareMessageIds(event.id, this.resumedThrough) <= 0) return;
+      // Events arrive in log order: once past the resume point, no later one can be a duplicate.
+      this.resumedThrough = undefined;
+    }
+    const text = event.nonce !== undefined && event.sender === this.name ? withNonce(event.frame, event.nonce) : event.frame;
+    if (this.sendText(text) && isChat) this.ctx.metrics.messagesOut += 1;
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.refuse('invalid_frame', 'Send JSON in text frames, not binary ones.');
+      return;
+    }
+    const text = data.toString();
+    if (this.phase === 'open') this.receive(text);
+    else if (this.phase === 'connecting') {
+      if (this.early.length < MAX_EARLY_FRAMES) this.early.push(text);
+      else this.refuse('rate_limited', 'Too many frames before the room was joined.');
+    }
+  }
+
+  /** Handles one text frame. Never throws: every refusal is an error frame, the socket stays open. */
+  receive(text: string): void {
+    const parsed = parseClientFrame(text);
+    const decision = this.bucket?.take();
+    if (decision && !decision.allowed) {
+      const nonce = parsed.ok ? (parsed.value.kind === 'chat' ? parsed.value.nonce : undefined) : parsed.nonce;
+      this.refuse('rate_limited', `At most ${this.ctx.config.socketRate} messages a second; slow down.`, nonce, decision.retryAfterMs);
+      return;
+    }
+    if (!parsed.ok) {
+      this.refuse(parsed.code, parsed.reason, parsed.nonce);
+      return;
+    }
+    const frame = parsed.value;
+    if (frame.kind === 'chat') this.post(frame.message, frame.nonce);
+    else this.typing();
+  }
+
+  private post(message: string, nonce: string | undefined): void {
+    const { room, user, publisher, log } = this.ctx;
+    publisher
+      .publish({ room, user, message }, nonce === undefined ? { sender: this.name } : { sender: this.name, nonce })
+      .catch((error: unknown) => {
+        log.warn({ err: error, channel: this.name, room }, 'publish refused: backend unavailable');
+        this.refuse('unavailable', 'The message was not stored; send it again.', nonce);
+      });
+  }
+
+  private typing(): void {
+    const now = Date.now();
+    if (now - this.lastTypingAt < TYPING_INTERVAL_MS) return;
+    this.lastTypingAt = now;
+    const frame = serializeFrame({ type: SERVER_FRAME.typing, user: this.ctx.user });
+    this.ctx.backend.layer
+      .groupSend(this.group, { type: SERVER_FRAME.typing, frame, sender: this.name, skipSender: true })
+      .catch((error: unknown) => this.ctx.log.debug({ err: error, channel: this.name }, 'typing notice not sent'));
+  }
+
+  private refuse(code: ErrorCode, reason: string, nonce?: string, retryAfterMs?: number): void {
+    this.ctx.metrics.refused(code);
+    const extra = { ...(nonce === undefined ? {} : { nonce }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    this.sendText(serializeFrame(errorFrame(code, reason, extra)));
+  }
+
+  /**
+   * Sends one frame unless the socket is gone. A socket whose unsent bytes pass the high-water
+   * mark is closed with 1013: it resumes from history when it comes back, so it loses nothing
+   * and cannot make the server hold an unbounded queue for it.
+   */
+  private sendText(text: string): boolean {
+    const socket = this.socket;
+    if (socket.readyState !== socket.OPEN) return false;
+    if (socket.bufferedAmount > this.ctx.config.slowConsumerBytes) {
+      this.ctx.metrics.slowConsumerCloses += 1;
+      this.ctx.log.info({ channel: this.name, room: this.ctx.room, buffered: socket.bufferedAmount }, 'closing slow consumer');
+      this.close(CLOSE.tooSlow, 'too slow: reconnect with since');
+      return false;
+    }
+    socket.send(text);
+    return true;
+  }
+
+  /** Closes the socket with a code and lets the close handler leave the room. */
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      this.socket.close(code, reason);
+    }
+  }
+
+  /** Leaves the group and presence once; resolves when done (shutdown waits for it). */
+  disconnect(): Promise<void> {
+    this.disconnecting ??= this.leave();
+    return this.disconnecting;
+  }
+
+  private async leave(): Promise<void> {
+    this.phase = 'closed';
+    this.ctx.metrics.openSockets -= 1;
+    await this.connecting;
+    const { backend, room, log } = this.ctx;
+    await Promise.allSettled([backend.layer.groupDiscard(this.group, this), backend.presence.leave(room, this.name)]).then(
+      (results) => {
+        for (const result of results) {
+          if (result.status === 'rejected') log.warn({ err: result.reason, channel: this.name }, 'leave failed');
+        }
+      },
+    );
+  }
+}

@@ -1,0 +1,101 @@
+import { SERVER_FRAME, compareMessageIds, nextMessageId, serializeFrame, type ChatMessage } from '@roomcast/protocol';
+import { roomGroup, type ChannelLayer } from '../layer/channel-layer.js';
+import type { AppendOrigin, MessageDraft, ReadAfterResult, ReadBeforeResult, RoomHistory } from './room-history.js';
+
+interface RoomLog {
+  messages: ChatMessage[];
+  lastId: string | undefined;
+  /** ID of the newest message trimmed away, if any: a resume from before it is incomplete. */
+  trimmedThrough: string | undefined;
+}
+
+/** Index of the first message whose ID is greater than `id` (binary search; the log is sorted). */
+function firstAfter(messages: ChatMessage[], id: string): number {
+  let low = 0;
+  let high = messages.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareMessageIds(messages[mid]!.id, id) <= 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** Index of the first message whose ID is not less than `id`. */
+function firstNotBefore(messages: ChatMessage[], id: string): number {
+  let low = 0;
+  let high = messages.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareMessageIds(messages[mid]!.id, id) < 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** The embedded room history: one array per room, trimmed to `limit`, fanned out synchronously. */
+export class MemoryRoomHistory implements RoomHistory {
+  private readonly rooms = new Map<string, RoomLog>();
+
+  constructor(
+    private readonly layer: ChannelLayer,
+    private readonly limit: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private log(room: string): RoomLog {
+    let log = this.rooms.get(room);
+    if (!log) {
+      log = { messages: [], lastId: undefined, trimmedThrough: undefined };
+      this.rooms.set(room, log);
+    }
+    return log;
+  }
+
+  async append(draft: MessageDraft, origin: AppendOrigin = {}): Promise<ChatMessage> {
+    const log = this.log(draft.room);
+    const id = nextMessageId(log.lastId, this.now());
+    const message: ChatMessage = {
+      type: SERVER_FRAME.chatMessage,
+      id,
+      room: draft.room,
+      user: draft.user,
+      message: draft.message,
+      ts: Number(id.slice(0, id.indexOf('-'))),
+    };
+    log.lastId = id;
+    log.messages.push(message);
+    if (log.messages.length > this.limit) {
+      const trimmed = log.messages.splice(0, log.messages.length - this.limit);
+      log.trimmedThrough = trimmed[trimmed.length - 1]!.id;
+    }
+    // Stored and sent in the same turn of the event loop: the log order is the delivery order.
+    await this.layer.groupSend(roomGroup(draft.room), {
+      type: SERVER_FRAME.chatMessage,
+      frame: serializeFrame(message),
+      id,
+      ...(origin.sender === undefined ? {} : { sender: origin.sender }),
+      ...(origin.nonce === undefined ? {} : { nonce: origin.nonce }),
+    });
+    return message;
+  }
+
+  async readAfter(room: string, afterId: string): Promise<ReadAfterResult> {
+    const log = this.rooms.get(room);
+    if (!log) return { messages: [], complete: true };
+    const complete = log.trimmedThrough === undefined || compareMessageIds(afterId, log.trimmedThrough) >= 0;
+    return { messages: log.messages.slice(firstAfter(log.messages, afterId)), complete };
+  }
+
+  async readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult> {
+    const log = this.rooms.get(room);
+    if (!log) return { messages: [], hasMore: false };
+    const end = beforeId === undefined ? log.messages.length : firstNotBefore(log.messages, beforeId);
+    const start = Math.max(0, end - limit);
+    return { messages: log.messages.slice(start, end), hasMore: start > 0 };
+  }
+
+  async close(): Promise<void> {
+    this.rooms.clear();
+  }
+}

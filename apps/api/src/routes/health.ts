@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import { errorBody } from '../errors.js';
+
+export default async function healthRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const ready = await app.backend.ready().catch(() => false);
+    if (ready) return { status: 'ready', backend: app.backend.kind };
+    return reply.status(503).send(errorBody('unavailable', `The ${app.backend.kind} backend does not answer.`));
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const rooms = new Set([...app.consumers].map((consumer) => consumer.room)).size;
+    return reply
+      .type('text/plain; version=0.0.4; charset=utf-8')
+      .send(app.metrics.render({ rooms, backend: app.backend.kind }));
+  });
+}

@@ -1,0 +1,63 @@
+import {
+  HISTORY_PAGE_DEFAULT,
+  MAX_MESSAGE_LENGTH,
+  MessagesQuery,
+  PostMessageBody,
+  type ChatMessage,
+  type MessagesPage,
+  type RoomsList,
+} from '@roomcast/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { httpError } from '../errors.js';
+import { originAllowed } from '../security/origin.js';
+import { presentedApiKey, requireReader, requireRoom } from './guards.js';
+
+/** Who is publishing over HTTP: an API key's service, or a logged-in user from an allowed origin. */
+function publisherOf(request: FastifyRequest): { user: string; limitKey: string } {
+  const key = presentedApiKey(request);
+  if (key) return { user: key.name, limitKey: `publish:key:${key.name}` };
+  if (request.user) {
+    if (!originAllowed(request, request.server.config)) throw httpError('forbidden_origin');
+    return { user: request.user.username, limitKey: `publish:user:${request.user.username.toLowerCase()}` };
+  }
+  throw httpError('unauthorized');
+}
+
+export default async function roomRoutes(app: FastifyInstance): Promise<void> {
+  app.post<{ Params: { room: string }; Body: PostMessageBody }>(
+    '/rooms/:room/messages',
+    { preValidation: [requireRoom], schema: { body: PostMessageBody } },
+    async (request, reply) => {
+      const { user, limitKey } = publisherOf(request);
+      const { message } = request.body;
+      if (message.length > MAX_MESSAGE_LENGTH) throw httpError('too_long', `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`);
+      if (message.trim() === '') throw httpError('invalid_body', 'The message is empty.');
+      const rate = app.config.publishRate;
+      if (rate > 0) {
+        const decision = await app.backend.limiter.take(limitKey, rate, rate * 2);
+        if (!decision.allowed) throw httpError('rate_limited', undefined, Math.ceil(decision.retryAfterMs / 1000));
+      }
+      let stored: ChatMessage;
+      try {
+        stored = await app.publisher.publish({ room: request.params.room, user, message });
+      } catch (error) {
+        request.log.warn({ err: error }, 'publish refused: backend unavailable');
+        throw httpError('unavailable');
+      }
+      return reply.status(201).send(stored);
+    },
+  );
+
+  app.get<{ Params: { room: string }; Querystring: MessagesQuery }>(
+    '/rooms/:room/messages',
+    { preValidation: [requireRoom, requireReader], schema: { querystring: MessagesQuery } },
+    async (request): Promise<MessagesPage> => {
+      const { limit = HISTORY_PAGE_DEFAULT, before } = request.query;
+      return app.backend.history.readBefore(request.params.room, before, limit);
+    },
+  );
+
+  app.get('/rooms', { preValidation: [requireReader] }, async (): Promise<RoomsList> => ({
+    rooms: await app.backend.presence.rooms(),
+  }));
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+
+/** Shutdown must finish within this, or the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+const builtWeb = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env, existsSync(builtWeb) ? { webRoot: builtWeb } : {});
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      // No logger exists yet: one plain line naming the variable, then a failing exit.
+      process.stderr.write(`roomcast: bad configuration: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+function describeBackend(config: Config): string {
+  if (config.redisUrl === undefined) return 'embedded in-memory backend (single process; set REDIS_URL to cluster)';
+  const url = new URL(config.redisUrl);
+  return `Redis backend at ${url.protocol}//${url.host}${url.pathname}`;
+}
+
+/** Stops accepting, closes every socket with 1012, finishes in-flight work, exits. */
+function handleSignals(app: FastifyInstance): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: closing sockets with 1012');
+    const deadline = setTimeout(() => {
+      app.log.error('shutdown took too long; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+export async function main(config: Config = readConfig()): Promise<FastifyInstance> {
+  const app = await buildApp(config);
+  app.log.info(`Roomcast starting on the ${describeBackend(config)}`);
+  if (config.sessionSecretGenerated) {
+    app.log.warn('SESSION_SECRET is not set: using a random secret, so sessions end when this process stops');
+  }
+  handleSignals(app);
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info(`Roomcast ready at http://${config.host}:${app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port}`);
+  return app;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`roomcast: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+import type { Backend } from './backend.js';
+import type { Config } from './config.js';
+import type { RoomConsumer } from './consumers/room-consumer.js';
+import type { Metrics } from './metrics.js';
+import type { Publisher } from './rooms/publisher.js';
+
+/** The logged-in user of a request, as the session knows them. */
+export interface SessionUser {
+  username: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    backend: Backend;
+    metrics: Metrics;
+    publisher: Publisher;
+    /** Open room sockets on this node; shutdown closes each with 1012 and waits for it to leave. */
+    consumers: Set<RoomConsumer>;
+  }
+  interface FastifyRequest {
+    /** The session's user, or null when anonymous. Set by the identity plugin. */
+    user: SessionUser | null;
+  }
+}

@@ -1,0 +1,59 @@
+/** Every wire string and limit both ends agree on lives here, so a rename is one edit. */
+
+/** A room name: letters, digits, `_` and `-`, 1 to 64 of them. */
+export const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 200;
+
+/** Longest chat text, in UTF-16 code units (what `String.length` counts). */
+export const MAX_MESSAGE_LENGTH = 4000;
+/** Longest client nonce. */
+export const MAX_NONCE_LENGTH = 128;
+/** Largest WebSocket frame the server reads; a larger one closes the socket with 1009. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+/** Largest HTTP body the server reads; a larger one is refused with 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export const HISTORY_PAGE_DEFAULT = 50;
+export const HISTORY_PAGE_MAX = 200;
+
+/** Paths of the WebSocket and HTTP routes. */
+export const CHAT_SOCKET_PREFIX = '/ws/chat/';
+export const chatSocketPath = (room: string): string => `${CHAT_SOCKET_PREFIX}${room}/`;
+export const roomMessagesPath = (room: string): string => `/rooms/${room}/messages`;
+
+/** `type` of frames a client sends. The bare `{"message"}` form of the seeds has no type. */
+export const CLIENT_FRAME = {
+  chatMessage: 'chat.message',
+  typing: 'typing',
+} as const;
+
+/** `type` of frames the server sends. */
+export const SERVER_FRAME = {
+  chatMessage: 'chat.message',
+  presence: 'presence',
+  typing: 'typing',
+  recovered: 'recovered',
+  error: 'error',
+} as const;
+
+/** WebSocket close codes Roomcast uses, with their meaning for a client. */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  /** Origin not allowed, login required. Do not reconnect blindly. */
+  policy: 1008,
+  /** Frame larger than MAX_FRAME_BYTES. */
+  tooLarge: 1009,
+  /** Server error: reconnect with backoff. */
+  serverError: 1011,
+  /** Server restarting (graceful shutdown): reconnect, ideally elsewhere. */
+  restarting: 1012,
+  /** Too slow to keep up: reconnect with `since` to catch up from history. */
+  tooSlow: 1013,
+} as const;
+export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
+
+/** Close codes after which a client should not reconnect on its own. */
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CLOSE.policy]);
