@@ -6,6 +6,7 @@ import type { RoomConsumer } from './consumers/room-consumer.js';
 import { installErrorHandlers } from './errors.js';
 import backendPlugin from './plugins/backend.js';
 import identityPlugin from './plugins/identity.js';
+import staticPlugin from './plugins/static.js';
 import chatSocketRoutes from './routes/chat-socket.js';
 import healthRoutes from './routes/health.js';
 import roomRoutes from './routes/rooms.js';
@@ -76,6 +77,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes);
   await app.register(roomRoutes);
   await app.register(chatSocketRoutes);
+  if (config.webRoot !== undefined) await app.register(staticPlugin, { root: config.webRoot });
   return app;
 }
 
