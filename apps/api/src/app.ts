@@ -5,8 +5,9 @@ import type { Config } from './config.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
 import { installErrorHandlers } from './errors.js';
 import backendPlugin from './plugins/backend.js';
-import identityPlugin from './plugins/identity.js';
+import sessionPlugin from './plugins/session.js';
 import staticPlugin from './plugins/static.js';
+import authRoutes from './routes/auth.js';
 import chatSocketRoutes from './routes/chat-socket.js';
 import healthRoutes from './routes/health.js';
 import roomRoutes from './routes/rooms.js';
@@ -30,8 +31,17 @@ export const LOG_REDACT = [
   'res.headers["set-cookie"]',
   'headers.cookie',
   'headers.authorization',
+  'headers["set-cookie"]',
   'password',
   '*.password',
+  'passwordHash',
+  '*.passwordHash',
+  'sessionId',
+  '*.sessionId',
+  'cookies',
+  '*.cookies',
+  // ioredis errors carry their command's arguments: session IDs in keys, account records.
+  'err.command.args',
 ];
 
 function loggerOptions(config: Config, options: BuildOptions): FastifyServerOptions['logger'] {
@@ -60,7 +70,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   installErrorHandlers(app);
 
   await app.register(backendPlugin);
-  await app.register(identityPlugin);
+  await app.register(sessionPlugin);
   await app.register(websocket, {
     options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },
     // A socket that errors (a client vanishing mid-frame) is cut; its close handler leaves the room.
@@ -75,6 +85,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   await app.register(healthRoutes);
+  await app.register(authRoutes);
   await app.register(roomRoutes);
   await app.register(chatSocketRoutes);
   if (config.webRoot !== undefined) await app.register(staticPlugin, { root: config.webRoot });

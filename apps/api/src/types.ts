@@ -1,3 +1,4 @@
+import type { Accounts } from './accounts/accounts.js';
 import type { Backend } from './backend.js';
 import type { Config } from './config.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
@@ -17,9 +18,15 @@ declare module 'fastify' {
     publisher: Publisher;
     /** Open room sockets on this node; shutdown closes each with 1012 and waits for it to leave. */
     consumers: Set<RoomConsumer>;
+    /** Registration and password checks, over the backend's account store. */
+    accounts: Accounts;
   }
   interface FastifyRequest {
-    /** The session's user, or null when anonymous. Set by the identity plugin. */
+    /** The session's user, or null when anonymous. Set by the session plugin before preValidation. */
     user: SessionUser | null;
+  }
+  /** What a session holds (@fastify/session): the logged-in user, once logged in. */
+  interface Session {
+    user?: SessionUser;
   }
 }

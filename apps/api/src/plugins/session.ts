@@ -1,0 +1,72 @@
+import fastifyCookie from '@fastify/cookie';
+import type {} from '@fastify/redis'; // app.redis, registered by the backend plugin on the Redis backend
+import fastifySession from '@fastify/session';
+import { isUsername } from '@roomcast/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Accounts, type AccountStore } from '../accounts/accounts.js';
+import { MemoryAccountStore, MemorySessionStore } from '../accounts/memory.js';
+import { SESSION_MAX_AGE_MS, fastifySessionStore, type SessionStore } from '../accounts/sessions.js';
+import type { SessionUser } from '../types.js';
+import '../types.js';
+
+/** The session cookie's name. Its value is the session ID, signed with SESSION_SECRET. */
+export const SESSION_COOKIE = 'roomcast_session';
+
+async function createStores(app: FastifyInstance): Promise<{ accounts: AccountStore; sessions: SessionStore }> {
+  if (app.backend.kind === 'redis') {
+    const { RedisAccountStore, RedisSessionStore } = await import('../accounts/redis.js');
+    return { accounts: new RedisAccountStore(app.redis), sessions: new RedisSessionStore(app.redis) };
+  }
+  return { accounts: new MemoryAccountStore(), sessions: new MemorySessionStore() };
+}
+
+/** The session's user, if the session holds a well-formed one. */
+function sessionUser(request: FastifyRequest): SessionUser | null {
+  // `session` is null after a destroy and a bare object outside the cookie's path.
+  const user: unknown = (request.session as { user?: unknown } | null)?.user;
+  if (typeof user !== 'object' || user === null) return null;
+  const { username } = user as { username?: unknown };
+  return isUsername(username) ? { username } : null;
+}
+
+/**
+ * Accounts and sessions, Django's `AuthMiddlewareStack` for Roomcast: @fastify/session over the
+ * backend's store (memory, or Redis shared by every node), and `request.user` resolved from it in
+ * `onRequest`, so every route, every guard and every WebSocket upgrade knows its user before
+ * `preValidation`.
+ *
+ * - Sessions are only stored once someone logs in (`saveUninitialized: false`): anonymous
+ *   visitors cost no storage.
+ * - Expiry is absolute (`rolling: false`), SESSION_MAX_AGE_MS after login. A rolling session is
+ *   re-saved by every request, and a request in flight while its session is logged out would
+ *   save it back to life.
+ * - The cookie is HttpOnly, SameSite=Lax, and Secure when the request came over HTTPS
+ *   (`X-Forwarded-Proto` counts only with TRUST_PROXY, which Fastify's `trustProxy` follows).
+ */
+export default fp(
+  async (app) => {
+    const stores = await createStores(app);
+    app.decorate('accounts', new Accounts(stores.accounts));
+
+    await app.register(fastifyCookie);
+    await app.register(fastifySession, {
+      secret: app.config.sessionSecret,
+      cookieName: SESSION_COOKIE,
+      store: fastifySessionStore(stores.sessions, app.log),
+      saveUninitialized: false,
+      rolling: false,
+      cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: SESSION_MAX_AGE_MS },
+    });
+
+    app.decorateRequest('user', null);
+    // Registered after @fastify/session's own onRequest hook, so the session is loaded by now.
+    app.addHook('onRequest', async (request) => {
+      request.user = sessionUser(request);
+    });
+    app.addHook('onClose', async () => {
+      await stores.sessions.close();
+    });
+  },
+  { name: 'roomcast-session', fastify: '5.x', dependencies: ['roomcast-backend'] },
+);

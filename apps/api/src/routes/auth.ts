@@ -1,0 +1,117 @@
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, UserBody, isUsername } from '@roomcast/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { httpError } from '../errors.js';
+import { SESSION_COOKIE } from '../plugins/session.js';
+import type { SessionUser } from '../types.js';
+import { requireAllowedOrigin } from './guards.js';
+
+interface CredentialsBody {
+  username: string;
+  password: string;
+}
+
+/** Only the shape: the username and password rules answer with their own codes, below. */
+const credentialsSchema = {
+  type: 'object',
+  required: ['username', 'password'],
+  properties: { username: { type: 'string' }, password: { type: 'string' } },
+} as const;
+
+interface Limit {
+  /** Attempts regained per second. */
+  rate: number;
+  /** Attempts allowed at once. */
+  burst: number;
+}
+
+/**
+ * Brute-force limits, shared by every node on the Redis backend. Per username, so that many IPs
+ * cannot guess one user's password fast; per IP, so that one IP cannot sweep many usernames.
+ * Every attempt counts, a successful one too.
+ */
+export const AUTH_LIMITS = {
+  loginPerIp: { rate: 1 / 5, burst: 30 },
+  loginPerUsername: { rate: 1 / 30, burst: 10 },
+  registerPerIp: { rate: 1 / 30, burst: 20 },
+  registerPerUsername: { rate: 1 / 60, burst: 5 },
+} as const satisfies Record<string, Limit>;
+
+async function limit(request: FastifyRequest, key: string, { rate, burst }: Limit): Promise<void> {
+  let decision;
+  try {
+    decision = await request.server.backend.limiter.take(key, rate, burst);
+  } catch (error) {
+    request.log.warn({ err: error }, 'rate limiter failed');
+    throw httpError('unavailable');
+  }
+  if (!decision.allowed) {
+    throw httpError('rate_limited', 'Too many attempts; wait a little before trying again.', Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
+  }
+}
+
+const isPasswordLength = (password: string): boolean =>
+  password.length >= PASSWORD_MIN_LENGTH && password.length <= PASSWORD_MAX_LENGTH;
+
+/** A new session ID for the new login (no fixation), holding the user. */
+async function startSession(request: FastifyRequest, user: SessionUser): Promise<void> {
+  await request.session.regenerate();
+  request.session.set('user', user);
+  request.user = user;
+}
+
+/**
+ * `/auth/*`: register, log in, log out, who am I. Every POST checks its `Origin` first (a
+ * cross-site login or logout is CSRF too), in `onRequest`, before the body is even read.
+ */
+export default async function authRoutes(app: FastifyInstance): Promise<void> {
+  app.post<{ Body: CredentialsBody }>(
+    '/auth/register',
+    { onRequest: [requireAllowedOrigin], schema: { body: credentialsSchema, response: { 201: UserBody } } },
+    async (request, reply) => {
+      const { username, password } = request.body;
+      await limit(request, `register:ip:${request.ip}`, AUTH_LIMITS.registerPerIp);
+      if (!isUsername(username)) throw httpError('invalid_username');
+      if (!isPasswordLength(password)) throw httpError('invalid_password');
+      await limit(request, `register:user:${username.toLowerCase()}`, AUTH_LIMITS.registerPerUsername);
+      const user = await app.accounts.register(username, password);
+      if (!user) throw httpError('username_taken');
+      await startSession(request, user);
+      request.log.info({ username }, 'registered');
+      return reply.status(201).send({ user });
+    },
+  );
+
+  app.post<{ Body: CredentialsBody }>(
+    '/auth/login',
+    { onRequest: [requireAllowedOrigin], schema: { body: credentialsSchema, response: { 200: UserBody } } },
+    async (request) => {
+      const { username, password } = request.body;
+      await limit(request, `login:ip:${request.ip}`, AUTH_LIMITS.loginPerIp);
+      // No account has such a name or password: refuse without spending a hash on it.
+      if (!isUsername(username) || !isPasswordLength(password)) throw httpError('invalid_credentials');
+      await limit(request, `login:user:${username.toLowerCase()}`, AUTH_LIMITS.loginPerUsername);
+      const user = await app.accounts.authenticate(username, password);
+      if (!user) {
+        request.log.info({ username }, 'login refused: wrong username or password');
+        throw httpError('invalid_credentials');
+      }
+      await startSession(request, user);
+      request.log.info({ username: user.username }, 'logged in');
+      return { user };
+    },
+  );
+
+  app.post('/auth/logout', { onRequest: [requireAllowedOrigin] }, async (request, reply) => {
+    // Destroyed in the store, so the cookie stops working on every node, not only in this browser.
+    if (request.user) request.log.info({ username: request.user.username }, 'logged out');
+    await request.session?.destroy();
+    request.user = null;
+    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.status(204).send();
+  });
+
+  app.get('/auth/me', { schema: { response: { 200: UserBody } } }, async (request) => {
+    if (!request.user) throw httpError('unauthorized', 'You are not logged in.');
+    return { user: request.user };
+  });
+}
