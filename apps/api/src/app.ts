@@ -62,6 +62,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: MAX_BODY_BYTES,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
+    // No type coercion: a number is not a message. Query strings are declared as the strings they are.
+    ajv: { customOptions: { coerceTypes: false } },
     // Per-request lines only when debugging: at chat volumes they would drown the rest.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });

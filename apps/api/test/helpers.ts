@@ -257,3 +257,32 @@ export class TestSocket {
     await this.closed;
   }
 }
+
+/**
+ * Tries a WebSocket upgrade that should be refused; resolves with the HTTP status and JSON body
+ * of the refusal. Rejects if the upgrade succeeds.
+ */
+export async function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const ws = new WebSocket(url.replace(/^http/, 'ws'), { headers });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => {
+      ws.close();
+      reject(new Error(`upgrade to ${url} was accepted`));
+    });
+    ws.once('unexpected-response', (_request, response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON: the assertion on the body will say so
+        }
+        resolve({ status: response.statusCode ?? 0, body });
+      });
+    });
+    ws.once('error', (error) => reject(error));
+  });
+}

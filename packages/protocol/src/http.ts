@@ -18,11 +18,19 @@ export type PostMessageBody = Static<typeof PostMessageBody>;
 export const RoomParams = Type.Object({ room: Type.String() });
 export type RoomParams = Static<typeof RoomParams>;
 
+/** Query strings are strings on the wire: `limit` is checked against 1..HISTORY_PAGE_MAX by `pageLimit`. */
 export const MessagesQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: HISTORY_PAGE_MAX })),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
   before: Type.Optional(Type.String({ pattern: '^\\d{1,16}-\\d{1,16}$' })),
 });
 export type MessagesQuery = Static<typeof MessagesQuery>;
+
+/** The page size a `limit` query asks for, or undefined when it is out of range. */
+export function pageLimit(raw: string | undefined, fallback: number): number | undefined {
+  if (raw === undefined) return fallback;
+  const limit = Number(raw);
+  return Number.isInteger(limit) && limit >= 1 && limit <= HISTORY_PAGE_MAX ? limit : undefined;
+}
 
 export const MessagesPage = Type.Object({
   messages: Type.Array(ChatMessage),

@@ -1,8 +1,10 @@
 import {
   HISTORY_PAGE_DEFAULT,
+  HISTORY_PAGE_MAX,
   MAX_MESSAGE_LENGTH,
   MessagesQuery,
   PostMessageBody,
+  pageLimit,
   type ChatMessage,
   type MessagesPage,
   type RoomsList,
@@ -52,7 +54,9 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     '/rooms/:room/messages',
     { preValidation: [requireRoom, requireReader], schema: { querystring: MessagesQuery } },
     async (request): Promise<MessagesPage> => {
-      const { limit = HISTORY_PAGE_DEFAULT, before } = request.query;
+      const { before } = request.query;
+      const limit = pageLimit(request.query.limit, HISTORY_PAGE_DEFAULT);
+      if (limit === undefined) throw httpError('invalid_query', `"limit" must be a whole number from 1 to ${HISTORY_PAGE_MAX}.`);
       return app.backend.history.readBefore(request.params.room, before, limit);
     },
   );

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TestSocket, sleep, startNode, type TestNode } from '../helpers.js';
+import { TestSocket, eventually, refusedUpgrade, sleep, startNode, type TestNode } from '../helpers.js';
 
 describe('chat socket: rooms', () => {
   let node: TestNode;
@@ -52,5 +52,188 @@ describe('chat socket: rooms', () => {
     sockets.push(socket);
     await socket.opened;
     await socket.waitFor((frame) => frame.type === 'presence');
+  });
+});
+
+describe('chat socket: order under load', () => {
+  let node: TestNode;
+  beforeEach(async () => {
+    node = await startNode({ socketRate: 0 });
+  });
+  afterEach(async () => {
+    await node.close();
+  });
+
+  it('gets 1,000 messages from 10 concurrent senders to all 20 subscribers in one order, none lost or doubled', async () => {
+    const subscribers = await Promise.all(Array.from({ length: 20 }, () => TestSocket.open(node.url, 'busy')));
+    const senders = await Promise.all(Array.from({ length: 10 }, () => TestSocket.open(node.url, 'busy')));
+    senders.forEach((sender, s) => {
+      for (let i = 0; i < 100; i += 1) sender.send({ type: 'chat.message', message: `s${s}-m${i}`, nonce: `s${s}-${i}` });
+    });
+
+    const reference = (await subscribers[0]!.waitForMessages(1000, 30_000)).map((message) => message.id);
+    expect(new Set(reference).size).toBe(1000);
+    for (const subscriber of subscribers) {
+      const ids = (await subscriber.waitForMessages(1000, 30_000)).map((message) => message.id);
+      expect(ids).toEqual(reference);
+    }
+    // Each sender's own messages keep the order it sent them in.
+    const texts = subscribers[0]!.messages.map((message) => message.message);
+    for (let s = 0; s < 10; s += 1) {
+      const own = texts.filter((text) => text.startsWith(`s${s}-`));
+      expect(own).toEqual(Array.from({ length: 100 }, (_, i) => `s${s}-m${i}`));
+    }
+    await Promise.all([...subscribers, ...senders].map((socket) => socket.close()));
+  });
+});
+
+describe('chat socket: resume with since', () => {
+  let node: TestNode;
+  afterEach(async () => {
+    await node.close();
+  });
+
+  it('sends exactly the missed messages, then recovered, then live ones', async () => {
+    node = await startNode({ socketRate: 0 });
+    const poster = await TestSocket.open(node.url, 'resume');
+    const reader = await TestSocket.open(node.url, 'resume');
+    poster.send({ message: 'before the drop' });
+    const [seen] = await reader.waitForMessages(1);
+    await reader.close();
+
+    for (let i = 0; i < 50; i += 1) poster.send({ message: `missed ${i}` });
+    await poster.waitForMessages(51);
+
+    const back = TestSocket.connect(node.url, 'resume', { since: seen!.id });
+    await back.waitFor((frame) => frame.type === 'recovered', 'recovered');
+    poster.send({ message: 'live again' });
+    await back.waitForMessages(51);
+
+    const recoveredAt = back.frames.findIndex((frame) => frame.type === 'recovered');
+    const replayed = back.frames.slice(0, recoveredAt).filter((frame) => frame.type === 'chat.message');
+    expect(replayed.map((frame) => (frame.type === 'chat.message' ? frame.message : ''))).toEqual(
+      Array.from({ length: 50 }, (_, i) => `missed ${i}`),
+    );
+    expect(back.frames[recoveredAt]).toEqual({ type: 'recovered', complete: true });
+    expect(back.messages.at(-1)!.message).toBe('live again');
+    expect(new Set(back.messages.map((message) => message.id)).size).toBe(51);
+    await Promise.all([poster.close(), back.close()]);
+  });
+
+  it('says complete:false when since is older than the kept history', async () => {
+    node = await startNode({ socketRate: 0, historyLimit: 20 });
+    const poster = await TestSocket.open(node.url, 'short');
+    poster.send({ message: 'first' });
+    const [first] = await poster.waitForMessages(1);
+    for (let i = 0; i < 30; i += 1) poster.send({ message: `more ${i}` });
+    await poster.waitForMessages(31);
+
+    const back = TestSocket.connect(node.url, 'short', { since: first!.id });
+    const recovered = await back.waitFor((frame) => frame.type === 'recovered', 'recovered');
+    expect(recovered).toEqual({ type: 'recovered', complete: false });
+    expect(back.messages.map((message) => message.message)).toEqual(Array.from({ length: 20 }, (_, i) => `more ${i + 10}`));
+    await Promise.all([poster.close(), back.close()]);
+  });
+
+  it('refuses a malformed since before the upgrade', async () => {
+    node = await startNode();
+    const socket = TestSocket.connect(node.url, 'lobby', { since: 'yesterday' });
+    await expect(socket.opened).rejects.toThrow('400');
+  });
+});
+
+describe('chat socket: hostile input', () => {
+  let node: TestNode;
+  afterEach(async () => {
+    await node.close();
+  });
+
+  it('answers each bad frame with its error and never disturbs the others in the room', async () => {
+    node = await startNode({ socketRate: 20 });
+    const watcher = await TestSocket.open(node.url, 'lobby');
+    const poster = await TestSocket.open(node.url, 'lobby');
+    const hostile = await TestSocket.open(node.url, 'lobby');
+    let posted = 0;
+    const post = () => {
+      poster.send({ message: `normal ${posted}` });
+      posted += 1;
+    };
+
+    const errorCount = () => hostile.frames.filter((frame) => frame.type === 'error').length;
+    const expectError = async (frame: unknown, code: string) => {
+      const before = errorCount();
+      hostile.send(frame);
+      const error = await hostile.waitFor(
+        (candidate) => candidate.type === 'error' && hostile.frames.filter((f) => f.type === 'error').length > before,
+        `error ${code}`,
+      );
+      expect(error).toMatchObject({ type: 'error', code });
+      post();
+    };
+
+    await expectError('this is not json', 'invalid_frame');
+    await expectError('[1,2,3]', 'invalid_frame');
+    await expectError({ message: 42 }, 'invalid_frame');
+    await expectError({ message: '' }, 'invalid_frame');
+    await expectError({ type: 'chat.message', message: ['a'], nonce: 'n-bad' }, 'invalid_frame');
+    await expectError({ type: 'dance' }, 'unknown_type');
+    await expectError({ type: 7, message: 'x' }, 'invalid_frame');
+    await expectError({ message: 'x'.repeat(4001), nonce: 'n-long' }, 'too_long');
+    expect(hostile.frames.filter((frame) => frame.type === 'error').at(-1)).toMatchObject({ nonce: 'n-long' });
+    hostile.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    await hostile.waitFor((frame) => frame.type === 'error' && frame.reason.includes('binary'), 'binary refusal');
+
+    // 500 frames in one second: the burst allowance passes, the rest are refused with rate_limited.
+    for (let i = 0; i < 500; i += 1) hostile.send({ type: 'chat.message', message: `flood ${i}`, nonce: `f${i}` });
+    await eventually(() => hostile.frames.filter((frame) => frame.type === 'error' && frame.code === 'rate_limited').length >= 400);
+    const limited = hostile.frames.find((frame) => frame.type === 'error' && frame.code === 'rate_limited');
+    expect(limited).toMatchObject({ nonce: expect.stringMatching(/^f\d+$/), retryAfterMs: expect.any(Number) });
+    post();
+
+    // A 1 MiB frame closes only that socket, with 1009.
+    hostile.send('x'.repeat(1024 * 1024));
+    expect((await hostile.closed).code).toBe(1009);
+    post();
+
+    await eventually(() => watcher.messages.filter((message) => message.message.startsWith('normal')).length === posted);
+    const normal = watcher.messages.filter((message) => message.message.startsWith('normal')).map((message) => message.message);
+    expect(normal).toEqual(Array.from({ length: posted }, (_, i) => `normal ${i}`));
+    await Promise.all([watcher.close(), poster.close()]);
+  });
+});
+
+describe('chat socket: presence', () => {
+  let node: TestNode;
+  afterEach(async () => {
+    await node.close();
+  });
+
+  it('lists joiners, drops leavers, and GET /rooms shows online counts', async () => {
+    node = await startNode();
+    const first = await TestSocket.open(node.url, 'lobby');
+    expect(first.frames.at(-1)).toEqual({ type: 'presence', room: 'lobby', users: [], anonymous: 1 });
+    const second = await TestSocket.open(node.url, 'lobby');
+    await first.waitFor((frame) => frame.type === 'presence' && frame.anonymous === 2, 'two present');
+    const third = await TestSocket.open(node.url, 'kitchen');
+
+    const rooms = await (await fetch(`${node.url}/rooms`)).json();
+    expect(rooms).toEqual({ rooms: [{ room: 'lobby', online: 2 }, { room: 'kitchen', online: 1 }] });
+
+    await second.close();
+    await first.waitFor((frame) => frame.type === 'presence' && frame.anonymous === 1 && first.frames.some((f) => f.type === 'presence' && f.anonymous === 2), 'leaver dropped');
+    await third.close();
+    await eventually(async () => {
+      const body = (await (await fetch(`${node.url}/rooms`)).json()) as { rooms: unknown[] };
+      return JSON.stringify(body.rooms) === JSON.stringify([{ room: 'lobby', online: 1 }]);
+    });
+    await first.close();
+  });
+
+  it('refuses an invalid room name at the upgrade with 400 invalid_room', async () => {
+    node = await startNode();
+    for (const room of ['no%20spaces', 'semi;colon', 'x'.repeat(65)]) {
+      const refusal = await refusedUpgrade(`${node.url}/ws/chat/${room}/`);
+      expect(refusal).toEqual({ status: 400, body: { error: expect.any(String), code: 'invalid_room' } });
+    }
   });
 });
