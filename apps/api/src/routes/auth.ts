@@ -64,6 +64,11 @@ async function startSession(request: FastifyRequest, user: SessionUser): Promise
  * cross-site login or logout is CSRF too), in `onRequest`, before the body is even read.
  */
 export default async function authRoutes(app: FastifyInstance): Promise<void> {
+  // Who is logged in is nobody else's business: no shared cache may keep these answers.
+  app.addHook('onSend', async (_request, reply) => {
+    void reply.header('cache-control', 'no-store');
+  });
+
   app.post<{ Body: CredentialsBody }>(
     '/auth/register',
     { onRequest: [requireAllowedOrigin], schema: { body: credentialsSchema, response: { 201: UserBody } } },

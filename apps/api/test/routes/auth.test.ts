@@ -58,6 +58,13 @@ describe('auth routes', () => {
     expect(me.body).toEqual({ error: expect.any(String), code: 'unauthorized' });
   });
 
+  it('tells caches not to keep who is logged in', async () => {
+    const cookie = await register(node, 'nocache');
+    const me = await call(node, 'GET', '/auth/me', undefined, { cookie });
+    expect(me.status).toBe(200);
+    expect(me.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('treats usernames case-insensitively for uniqueness and login, keeping the registered spelling', async () => {
     await register(node, 'Carol');
     const taken = await call(node, 'POST', '/auth/register', { username: 'carol', password: 'another password' });
