@@ -34,6 +34,11 @@ export interface ConsumerContext {
 const MAX_EARLY_FRAMES = 64;
 /** A socket's typing notices go out at most this often. */
 const TYPING_INTERVAL_MS = 1000;
+/**
+ * A socket that has received no message yet resyncs from its join time less this, on the node's
+ * clock: message IDs are on Redis's clock, and a little skew must not lose a message.
+ */
+const RESYNC_CLOCK_ALLOWANCE_MS = 5000;
 
 /**
  * One connected socket in one room, in Django Channels' shape: `connect` joins the room's group
@@ -53,6 +58,11 @@ export class RoomConsumer implements Channel {
   private held: GroupEvent[] | undefined;
   /** Newest message ID sent by the resume; live copies up to it are duplicates. */
   private resumedThrough: string | undefined;
+  /** Newest message ID sent to the socket: where a resync catches up from. */
+  private lastSentId: string | undefined;
+  /** A resync asked for while a catch-up was running; done once it ends. */
+  private resyncPending = false;
+  private readonly joinedAt = Date.now();
   private lastTypingAt = 0;
 
   constructor(
@@ -101,13 +111,53 @@ export class RoomConsumer implements Channel {
 
   /** Sends what the socket missed, then the live events that came meanwhile, with no duplicate. */
   private async resume(since: string): Promise<void> {
+    const complete = await this.catchUp(since);
+    this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
+    this.release();
+  }
+
+  /**
+   * Called by the layer after it may have lost events (its Redis connection dropped): catches up
+   * from history after the last message sent, holding live events meanwhile, as a resume does.
+   */
+  resync(): void {
+    if (this.phase === 'closed') return;
+    if (this.held) {
+      this.resyncPending = true;
+      return;
+    }
+    this.held = [];
+    const since = this.lastSentId ?? `${Math.max(0, this.joinedAt - RESYNC_CLOCK_ALLOWANCE_MS)}-0`;
+    this.catchUp(since).then(
+      (complete) => {
+        if (!complete) this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
+        this.release();
+      },
+      (error: unknown) => {
+        this.ctx.log.warn({ err: error, channel: this.name }, 'could not catch up after a gap; closing so the client resumes');
+        this.close(CLOSE.serverError, 'server error: reconnect with since');
+      },
+    );
+  }
+
+  /** Sends every kept message after `since`; live copies up to the last one sent are then dropped. */
+  private async catchUp(since: string): Promise<boolean> {
     const { messages, complete } = await this.ctx.backend.history.readAfter(this.ctx.room, since);
     for (const message of messages) this.sendText(serializeFrame(message));
     this.resumedThrough = messages.at(-1)?.id ?? since;
-    this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
+    this.lastSentId = this.resumedThrough;
+    return complete;
+  }
+
+  /** Delivers the live events held during a catch-up, then a resync asked for meanwhile. */
+  private release(): void {
     const held = this.held ?? [];
     this.held = undefined;
     for (const event of held) this.deliver(event);
+    if (this.resyncPending) {
+      this.resyncPending = false;
+      this.resync();
+    }
   }
 
   /** Called by the channel layer for every event of the room's group. */
@@ -124,6 +174,7 @@ export class RoomConsumer implements Channel {
       this.resumedThrough = undefined;
     }
     const text = event.nonce !== undefined && event.sender === this.name ? withNonce(event.frame, event.nonce) : event.frame;
+    if (isChat && event.id !== undefined) this.lastSentId = event.id;
     if (this.sendText(text) && isChat) this.ctx.metrics.messagesOut += 1;
   }
 

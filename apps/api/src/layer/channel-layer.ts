@@ -27,6 +27,12 @@ export interface GroupEvent {
 export interface Channel {
   readonly name: string;
   deliver(event: GroupEvent): void;
+  /**
+   * Called by a distributed layer whose connection dropped and came back: events of the
+   * channel's groups may have been missed meanwhile, so the channel catches up from the room
+   * history. The layer calls it only once it receives every event again.
+   */
+  resync?(): void;
 }
 
 export interface ChannelLayer {
