@@ -1,0 +1,98 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MAX_MESSAGE_LENGTH } from './constants.js';
+import { ERROR_CODES } from './errors.js';
+import { errorFrame, parseClientFrame, parseServerFrame, serializeFrame, withNonce, type ChatMessage } from './frames.js';
+
+describe('parseClientFrame', () => {
+  it('reads the seeds’ bare form and the typed form', () => {
+    expect(parseClientFrame('{"message":"hi"}')).toEqual({ ok: true, value: { kind: 'chat', message: 'hi' } });
+    expect(parseClientFrame('{"type":"chat.message","message":"hi","nonce":"n1"}')).toEqual({
+      ok: true,
+      value: { kind: 'chat', message: 'hi', nonce: 'n1' },
+    });
+    expect(parseClientFrame('{"type":"typing"}')).toEqual({ ok: true, value: { kind: 'typing' } });
+  });
+
+  it('refuses each kind of bad frame with its code, keeping a readable nonce', () => {
+    expect(parseClientFrame('nope')).toMatchObject({ ok: false, code: 'invalid_frame' });
+    expect(parseClientFrame('null')).toMatchObject({ ok: false, code: 'invalid_frame' });
+    expect(parseClientFrame('{"message":1,"nonce":"n2"}')).toMatchObject({ ok: false, code: 'invalid_frame', nonce: 'n2' });
+    expect(parseClientFrame('{"type":"wave"}')).toMatchObject({ ok: false, code: 'unknown_type' });
+    expect(parseClientFrame(JSON.stringify({ message: 'x'.repeat(MAX_MESSAGE_LENGTH + 1), nonce: 'n3' }))).toMatchObject({
+      ok: false,
+      code: 'too_long',
+      nonce: 'n3',
+    });
+    expect(parseClientFrame(JSON.stringify({ message: 'x'.repeat(MAX_MESSAGE_LENGTH) }))).toMatchObject({ ok: true });
+  });
+
+  it('never throws, and refuses only with documented codes (any string)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (text) => {
+        const result = parseClientFrame(text);
+        if (!result.ok) expect(ERROR_CODES).toContain(result.code);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never throws on any JSON value, and accepts exactly the valid chat frames', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 3 }), (value) => {
+        const result = parseClientFrame(JSON.stringify(value));
+        if (!result.ok) {
+          expect(ERROR_CODES).toContain(result.code);
+          return;
+        }
+        if (result.value.kind === 'chat') {
+          expect(typeof result.value.message).toBe('string');
+          expect(result.value.message.trim()).not.toBe('');
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('round-trips any valid chat frame', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: MAX_MESSAGE_LENGTH }).filter((text) => text.trim() !== ''),
+        fc.option(fc.string({ minLength: 1, maxLength: 128 }), { nil: undefined }),
+        (message, nonce) => {
+          const frame = nonce === undefined ? { message } : { type: 'chat.message', message, nonce };
+          const result = parseClientFrame(JSON.stringify(frame));
+          expect(result).toEqual({ ok: true, value: nonce === undefined ? { kind: 'chat', message } : { kind: 'chat', message, nonce } });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('server frames', () => {
+  const message: ChatMessage = { type: 'chat.message', id: '1-0', room: 'lobby', user: null, message: 'hi "there"', ts: 1 };
+
+  it('adds a nonce to a serialized frame without parsing it again', () => {
+    const text = withNonce(serializeFrame(message), 'n "1"');
+    expect(JSON.parse(text)).toEqual({ ...message, nonce: 'n "1"' });
+    expect(parseServerFrame(text)).toEqual({ ...message, nonce: 'n "1"' });
+  });
+
+  it('reads every frame type and ignores anything else without throwing', () => {
+    expect(parseServerFrame(serializeFrame(errorFrame('rate_limited', undefined, { retryAfterMs: 50 })))).toMatchObject({
+      type: 'error',
+      code: 'rate_limited',
+      retryAfterMs: 50,
+    });
+    expect(parseServerFrame('{"type":"presence","room":"a","users":["x"],"anonymous":0}')).toMatchObject({ type: 'presence' });
+    expect(parseServerFrame('{"type":"presence","room":"a","users":"x","anonymous":0}')).toBeUndefined();
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.jsonValue().map((value) => JSON.stringify(value))), (text) => {
+        const frame = parseServerFrame(text);
+        if (frame !== undefined) expect(typeof frame.type).toBe('string');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
