@@ -1,0 +1,168 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, messageTexts, openPage, sendFromPage, startServer, type OpenPage, type ServerHandle } from './helpers.js';
+
+/** Two guests in one room, and what a message may contain. */
+describe('the room, between two browsers', () => {
+  let server: ServerHandle;
+  let browser: Browser;
+  const pages: OpenPage[] = [];
+
+  beforeAll(async () => {
+    server = await startServer({ SOCKET_RATE: '0' });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await Promise.allSettled(pages.map((open) => open.context.close()));
+    await browser?.close();
+    await server?.stop();
+  });
+
+  const enter = async (room: string): Promise<OpenPage> => {
+    const open = await openPage(browser);
+    pages.push(open);
+    await open.page.goto(`${server.url}/chat/${room}/`);
+    await expect.poll(() => open.page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+    return open;
+  };
+
+  it('shows each guest the other’s messages with author and time, and both in the presence list', async () => {
+    const alice = await enter('two-guests');
+    const bob = await enter('two-guests');
+
+    await expect.poll(() => alice.page.getByTestId('guest-count').innerText()).toBe('2 guests');
+    await expect.poll(() => bob.page.getByTestId('presence-count').innerText()).toBe('2');
+
+    await sendFromPage(alice.page, 'hello from alice');
+    await sendFromPage(bob.page, 'hi alice, bob here');
+
+    for (const { page } of [alice, bob]) {
+      await expect.poll(() => messageTexts(page)).toEqual(['hello from alice', 'hi alice, bob here']);
+      await expect.poll(() => page.locator('[data-testid="message"][data-state="confirmed"]').count()).toBe(2);
+    }
+    // Each page marks its own message, and names the other's author; every message has a time.
+    const rowsAtAlice = alice.page.getByTestId('message');
+    expect(await rowsAtAlice.nth(0).getAttribute('data-mine')).toBe('true');
+    expect(await rowsAtAlice.nth(1).getAttribute('data-mine')).toBe('false');
+    expect(await rowsAtAlice.nth(0).getByTestId('author').innerText()).toBe('You');
+    expect(await rowsAtAlice.nth(1).getByTestId('author').innerText()).toBe('Guest');
+    const rowsAtBob = bob.page.getByTestId('message');
+    expect(await rowsAtBob.nth(0).getAttribute('data-mine')).toBe('false');
+    expect(await rowsAtBob.nth(1).getAttribute('data-mine')).toBe('true');
+    for (const row of await rowsAtBob.all()) {
+      const time = row.getByTestId('time');
+      expect(await time.innerText()).toMatch(/\d{1,2}[:.]\d{2}/);
+      const stamp = Date.parse((await time.getAttribute('datetime')) ?? '');
+      expect(Math.abs(stamp - Date.now())).toBeLessThan(60_000);
+    }
+    // The new message from the other is read out by the live region.
+    expect(await bob.page.getByTestId('announcer').innerText()).toBe('Guest: hello from alice');
+    expect(await bob.page.getByTestId('announcer').getAttribute('aria-live')).toBe('polite');
+
+    await bob.context.close();
+    await expect.poll(() => alice.page.getByTestId('presence-count').innerText()).toBe('1');
+    expect(alice.problems).toEqual([]);
+  });
+
+  it('shows who is typing to the others', async () => {
+    const alice = await enter('typing-room');
+    const bob = await enter('typing-room');
+    await alice.page.getByTestId('message-input').pressSequentially('hel');
+    await expect.poll(() => bob.page.getByTestId('typing').innerText()).toBe('Guest is typing…');
+    // Their message ends the notice.
+    await alice.page.getByTestId('message-input').press('Enter');
+    await expect.poll(() => messageTexts(bob.page)).toEqual(['hel']);
+    expect(await bob.page.getByTestId('typing').innerText()).toBe('');
+  });
+
+  it('sends with Enter, breaks the line with Shift+Enter, and keeps the line break', async () => {
+    const { page } = await enter('multiline');
+    const input = page.getByTestId('message-input');
+    await input.pressSequentially('first line');
+    await input.press('Shift+Enter');
+    await input.pressSequentially('second line');
+    expect(await messageTexts(page)).toEqual([]);
+    await input.press('Enter');
+    await expect.poll(() => messageTexts(page)).toEqual(['first line\nsecond line']);
+    expect(await input.inputValue()).toBe('');
+    await expect.poll(() => page.locator('[data-testid="message"]').first().getAttribute('data-state')).toBe('confirmed');
+  });
+
+  it('renders markup as literal text and runs none of it; links open safely', async () => {
+    const alice = await enter('hostile');
+    const bob = await enter('hostile');
+    const attack = '<img src=x onerror=alert(1)>';
+    const scriptTag = '<script>window.__pwned = 1</script>';
+    await sendFromPage(alice.page, attack);
+    await sendFromPage(alice.page, scriptTag);
+    await sendFromPage(alice.page, 'docs at https://example.com/guide. and javascript:alert(2)');
+
+    for (const { page, problems } of [alice, bob]) {
+      await expect.poll(() => messageTexts(page)).toEqual([attack, scriptTag, 'docs at https://example.com/guide. and javascript:alert(2)']);
+      const log = page.getByTestId('log');
+      expect(await log.locator('img, script').count()).toBe(0);
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      const links = log.locator('a');
+      expect(await links.count()).toBe(1);
+      expect(await links.getAttribute('href')).toBe('https://example.com/guide');
+      expect(await links.getAttribute('rel')).toContain('noopener');
+      expect(await links.getAttribute('target')).toBe('_blank');
+      // A dialog would have been recorded (and dismissed): none may have opened.
+      expect(problems).toEqual([]);
+    }
+  });
+
+  it('serves the SPA shell with no inline script or style, ready for a strict CSP', async () => {
+    const response = await fetch(`${server.url}/chat/any-room/`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('<div id="app">');
+    const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((match) => match[0]);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const tag of scripts) expect(tag).toMatch(/\bsrc="\/assets\/[^"]+\.js"/);
+    expect(html).not.toMatch(/<script\b[^>]*>[^<]+<\/script>/);
+    expect(html).not.toMatch(/\sstyle=/);
+    expect(html).not.toMatch(/<style\b/);
+  });
+});
+
+describe('a send the server refuses', () => {
+  let server: ServerHandle;
+  let browser: Browser;
+  let open: OpenPage | undefined;
+
+  beforeAll(async () => {
+    // One message a second, bursts of two: the third quick send is refused with rate_limited.
+    server = await startServer({ SOCKET_RATE: '1' });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await open?.context.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('shows pending, then says it failed and why, and a retry sends it', async () => {
+    open = await openPage(browser);
+    const { page } = open;
+    await page.goto(`${server.url}/chat/slow-room/`);
+    await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+
+    for (const text of ['one', 'two', 'three', 'four']) await sendFromPage(page, text);
+    const failed = page.locator('[data-testid="message"][data-state="failed"]');
+    await expect.poll(() => failed.count()).toBeGreaterThan(0);
+    const failedCount = await failed.count();
+    expect(await failed.first().getByRole('alert').innerText()).toMatch(/slow down/i);
+    await expect.poll(() => page.locator('[data-testid="message"][data-state="confirmed"]').count()).toBe(4 - failedCount);
+
+    // Retry each failed one, a second apart, as a patient person would.
+    for (let index = 0; index < failedCount; index += 1) {
+      await page.waitForTimeout(1100);
+      await failed.first().getByRole('button', { name: 'Retry' }).click();
+    }
+    await expect.poll(() => page.locator('[data-testid="message"][data-state="confirmed"]').count(), { timeout: 15_000 }).toBe(4);
+    expect(await failed.count()).toBe(0);
+    expect((await messageTexts(page)).sort()).toEqual(['four', 'one', 'three', 'two']);
+    expect(open.problems).toEqual([]);
+  });
+});

@@ -1,0 +1,292 @@
+import { RoomClient, SendRefused, backoffDelay, type RoomStatus } from '@roomcast/client';
+import { MAX_MESSAGE_LENGTH, type ChatMessage, type PresenceFrame } from '@roomcast/protocol';
+import { computed, getCurrentScope, onScopeDispose, shallowRef, type Ref } from 'vue';
+import { fetchMessages } from '../lib/api.js';
+import { displayName } from '../lib/format.js';
+import { ApiError } from '../lib/http.js';
+import { OwnMessages } from '../lib/own-messages.js';
+import { mergeMessages, type LocalSend } from '../lib/timeline.js';
+
+/** What the connection badge says. `offline`: closed for good, or the browser has no network. */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+
+/** Why the room cannot be shown at all (as opposed to a passing network problem). */
+export type RoomBlock = 'login_required' | 'invalid_room' | undefined;
+
+export interface UseRoomOptions {
+  /** Server base URL. Default: this page's origin (the API serves the SPA, or Vite proxies it). */
+  url?: string;
+  /** Messages per history page. Default 50. */
+  pageSize?: number;
+  /** A typing notice shows this long unless renewed. Default 4000 ms. */
+  typingTimeoutMs?: number;
+}
+
+export interface Presence {
+  users: string[];
+  anonymous: number;
+}
+
+/**
+ * A room as the view needs it: history then live messages with no gap, this page's sends from
+ * pending to confirmed or failed, who is here and who is typing, and the connection's state.
+ * A thin layer over RoomClient; everything stops when the calling scope is disposed.
+ */
+export function useRoom(room: string, options: UseRoomOptions = {}) {
+  const url = options.url ?? globalThis.location.origin;
+  const pageSize = options.pageSize ?? 50;
+  const typingTimeoutMs = options.typingTimeoutMs ?? 4000;
+
+  const messages = shallowRef<ChatMessage[]>([]);
+  const sends = shallowRef<LocalSend[]>([]);
+  const status = shallowRef<RoomStatus>('connecting');
+  const presence = shallowRef<Presence>({ users: [], anonymous: 0 });
+  const typing = shallowRef<string[]>([]);
+  /** The first page has arrived and the log can be drawn. */
+  const ready = shallowRef(false);
+  const hasMore = shallowRef(false);
+  const loadingOlder = shallowRef(false);
+  const olderError = shallowRef<string | undefined>();
+  /** Why loading the room failed the last time (it keeps retrying). */
+  const loadError = shallowRef<string | undefined>();
+  const blocked = shallowRef<RoomBlock>();
+  /** The server kept fewer messages than we missed while away. */
+  const gap = shallowRef(false);
+  /** The newest message from someone else, for an `aria-live` region. */
+  const announcement = shallowRef('');
+
+  const own = new OwnMessages(room);
+  let client: RoomClient | undefined;
+  let disposed = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  const typingUntil = new Map<string, number>();
+  let typingTimer: ReturnType<typeof setTimeout> | undefined;
+
+  // ------------------------------------------------------------ typing
+
+  function refreshTyping(): void {
+    const now = Date.now();
+    for (const [who, until] of typingUntil) if (until <= now) typingUntil.delete(who);
+    typing.value = [...typingUntil.keys()];
+    clearTimeout(typingTimer);
+    if (typingUntil.size > 0) typingTimer = setTimeout(refreshTyping, Math.min(...typingUntil.values()) - now + 10);
+  }
+
+  function sawTyping(user: string | null): void {
+    typingUntil.set(displayName(user), Date.now() + typingTimeoutMs);
+    refreshTyping();
+  }
+
+  function stoppedTyping(user: string | null): void {
+    if (typingUntil.delete(displayName(user))) refreshTyping();
+  }
+
+  // ------------------------------------------------------------ sends
+
+  const updateSend = (nonce: string, change: Partial<LocalSend> | undefined): void => {
+    sends.value = change === undefined
+      ? sends.value.filter((send) => send.nonce !== nonce)
+      : sends.value.map((send) => (send.nonce === nonce ? { ...send, ...change } : send));
+  };
+
+  const failureText = (error: unknown): string =>
+    error instanceof SendRefused ? error.frame.reason : 'Not sent: the connection was lost.';
+
+  /** Follows one send on `current` until the server confirms or refuses it. */
+  function track(current: RoomClient, text: string, nonce?: string): string {
+    const sent = current.send(text, nonce);
+    sent.confirmed.catch((error: unknown) => {
+      // A replaced client rejects what it still held; the new one has taken those sends over.
+      if (current === client) updateSend(sent.nonce, { state: 'failed', error: failureText(error) });
+    });
+    return sent.nonce;
+  }
+
+  /** Posts `text`; it shows at once as pending and turns confirmed when the server's copy arrives. */
+  function send(text: string): boolean {
+    if (text.trim() === '' || text.length > MAX_MESSAGE_LENGTH) return false;
+    const current = client;
+    if (current === undefined || current.status === 'closed') {
+      const nonce = `unsent-${Date.now()}-${sends.value.length}`;
+      sends.value = [...sends.value, { nonce, text, ts: Date.now(), state: 'failed', error: 'Not sent: not connected.' }];
+      return true;
+    }
+    const nonce = track(current, text);
+    sends.value = [...sends.value, { nonce, text, ts: Date.now(), state: 'pending' }];
+    return true;
+  }
+
+  /** Sends a failed message again (as a new message: the server never stored the failed one). */
+  function retry(nonce: string): void {
+    const failed = sends.value.find((item) => item.nonce === nonce && item.state === 'failed');
+    if (!failed) return;
+    updateSend(nonce, undefined);
+    send(failed.text);
+  }
+
+  function discard(nonce: string): void {
+    updateSend(nonce, undefined);
+  }
+
+  // ------------------------------------------------------------ the socket
+
+  function receive(message: ChatMessage): void {
+    if (message.nonce !== undefined && sends.value.some((item) => item.nonce === message.nonce)) {
+      own.add(message.id);
+      updateSend(message.nonce, undefined);
+    }
+    stoppedTyping(message.user);
+    messages.value = mergeMessages(messages.value, [message]);
+    if (!own.has(message.id)) announcement.value = `${displayName(message.user)}: ${message.message.slice(0, 200)}`;
+  }
+
+  /** Opens the room's socket, resuming after `since` so nothing between page and socket is lost. */
+  function connect(since: string): void {
+    const previous = client;
+    const current = new RoomClient({ url, room, since });
+    client = current;
+    previous?.close();
+    // Events from a client we replaced or closed are ignored: `client !== current`.
+    current.on('message', (message) => current === client && receive(message));
+    current.on('presence', (frame: PresenceFrame) => {
+      if (current === client) presence.value = { users: frame.users, anonymous: frame.anonymous };
+    });
+    current.on('typing', (frame) => current === client && sawTyping(frame.user));
+    current.on('recovered', (frame) => {
+      if (current === client && !frame.complete) gap.value = true;
+    });
+    current.on('status', (next) => {
+      if (current === client) status.value = next;
+    });
+    status.value = current.status;
+    current.connect();
+    // Sends the old client still held go out on the new one, under the same nonce.
+    for (const item of sends.value) if (item.state === 'pending') track(current, item.text, item.nonce);
+  }
+
+  /** Reconnects now, resuming after the newest message we have (a refused socket, a network back). */
+  function reconnect(): void {
+    if (disposed || !ready.value) return;
+    connect(client?.lastId ?? messages.value.at(-1)?.id ?? EMPTY_ROOM);
+  }
+
+  // The browser knows when the network is back long before a backoff timer would.
+  const online = shallowRef(globalThis.navigator?.onLine ?? true);
+  const onOnline = (): void => {
+    online.value = true;
+    if (status.value === 'reconnecting') reconnect();
+  };
+  const onOffline = (): void => {
+    online.value = false;
+  };
+  globalThis.addEventListener?.('online', onOnline);
+  globalThis.addEventListener?.('offline', onOffline);
+
+  const connection = computed<ConnectionState>(() => {
+    if (status.value === 'open') return 'connected';
+    if (status.value === 'closed' || !online.value) return 'offline';
+    return status.value;
+  });
+
+  // ------------------------------------------------------------ history
+
+  async function start(tries = 0): Promise<void> {
+    retryTimer = undefined;
+    try {
+      const page = await fetchMessages(room, { limit: pageSize });
+      if (disposed) return;
+      messages.value = mergeMessages(page.messages, messages.value);
+      hasMore.value = page.hasMore;
+      loadError.value = undefined;
+      ready.value = true;
+      connect(page.messages.at(-1)?.id ?? EMPTY_ROOM);
+    } catch (error) {
+      if (disposed) return;
+      if (error instanceof ApiError && (error.code === 'login_required' || error.code === 'invalid_room')) {
+        blocked.value = error.code;
+        status.value = 'closed';
+        return;
+      }
+      loadError.value = error instanceof Error ? error.message : String(error);
+      status.value = 'reconnecting';
+      retryTimer = setTimeout(() => void start(tries + 1), backoffDelay(tries, { baseMs: 500 }));
+    }
+  }
+
+  /** Loads the page before the oldest message we have. */
+  async function loadOlder(): Promise<void> {
+    const oldest = messages.value[0];
+    if (loadingOlder.value || !hasMore.value || oldest === undefined) return;
+    loadingOlder.value = true;
+    olderError.value = undefined;
+    try {
+      const page = await fetchMessages(room, { before: oldest.id, limit: pageSize });
+      if (disposed) return;
+      messages.value = mergeMessages(messages.value, page.messages);
+      hasMore.value = page.hasMore;
+    } catch (error) {
+      olderError.value = error instanceof Error ? error.message : String(error);
+    } finally {
+      loadingOlder.value = false;
+    }
+  }
+
+  function notifyTyping(): void {
+    if (client?.status === 'open') client.typing();
+  }
+
+  function isOwn(message: ChatMessage, me: string | null): boolean {
+    return own.has(message.id) || (me !== null && message.user === me);
+  }
+
+  function dispose(): void {
+    disposed = true;
+    globalThis.removeEventListener?.('online', onOnline);
+    globalThis.removeEventListener?.('offline', onOffline);
+    clearTimeout(retryTimer);
+    clearTimeout(typingTimer);
+    const current = client;
+    client = undefined;
+    current?.close();
+  }
+
+  if (getCurrentScope()) onScopeDispose(dispose);
+  void start();
+
+  return {
+    room,
+    messages: expose(messages),
+    sends: expose(sends),
+    status: expose(status),
+    connection,
+    presence: expose(presence),
+    typing: expose(typing),
+    ready: expose(ready),
+    hasMore: expose(hasMore),
+    loadingOlder: expose(loadingOlder),
+    olderError: expose(olderError),
+    loadError: expose(loadError),
+    blocked: expose(blocked),
+    gap: expose(gap),
+    announcement: expose(announcement),
+    send,
+    retry,
+    discard,
+    loadOlder,
+    notifyTyping,
+    reconnect,
+    isOwn,
+    dispose,
+  };
+}
+
+/** State the view reads but only the composable writes. */
+const expose = <T>(ref: Ref<T>): Readonly<Ref<T>> => ref;
+
+/**
+ * `since` for a room that had no messages when we loaded it: every message is after it, so one
+ * posted between the empty page and the socket still arrives.
+ */
+const EMPTY_ROOM = '0-0';
+
+export type UseRoom = ReturnType<typeof useRoom>;
