@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { RoomHistory } from './history/room-history.js';
 import { MemoryRoomHistory } from './history/memory.js';
@@ -14,6 +15,8 @@ export type BackendKind = 'memory' | 'redis';
 /** Everything that is shared state: one implementation set per backend, chosen at start-up. */
 export interface Backend {
   readonly kind: BackendKind;
+  /** This node's ID, unique in the cluster (channel names, presence entries, `/metrics`). */
+  readonly nodeId: string;
   readonly layer: ChannelLayer;
   readonly history: RoomHistory;
   readonly presence: Presence;
@@ -27,6 +30,8 @@ export interface BackendContext {
   config: Config;
   log: FastifyBaseLogger;
   metrics: Metrics;
+  /** The Redis command client (`app.redis`); required by the Redis backend. */
+  redis?: Redis;
 }
 
 export function createMemoryBackend({ config }: BackendContext): Backend {
@@ -36,6 +41,7 @@ export function createMemoryBackend({ config }: BackendContext): Backend {
   const limiter = new MemoryRateLimiter();
   return {
     kind: 'memory',
+    nodeId: layer.nodeId,
     layer,
     history,
     presence,

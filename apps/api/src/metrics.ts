@@ -31,7 +31,7 @@ export class Metrics {
     this.latencyCount += 1;
   }
 
-  render(gauges: { rooms: number; backend: string }): string {
+  render(gauges: { rooms: number; backend: string; node: string }): string {
     const lines: string[] = [];
     const metric = (name: string, type: string, help: string, samples: string[]): void => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples);
@@ -67,7 +67,9 @@ export class Metrics {
       `roomcast_fanout_latency_ms_sum ${this.latencySum}`,
       `roomcast_fanout_latency_ms_count ${this.latencyCount}`,
     ]);
-    metric('roomcast_backend_info', 'gauge', 'The backend this node runs on.', [`roomcast_backend_info{backend="${gauges.backend}"} 1`]);
+    metric('roomcast_backend_info', 'gauge', 'The backend this node runs on, and the node (one per worker process).', [
+      `roomcast_backend_info{backend="${gauges.backend}",node="${gauges.node}"} 1`,
+    ]);
     return `${lines.join('\n')}\n`;
   }
 }

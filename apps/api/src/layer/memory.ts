@@ -10,7 +10,7 @@ export class MemoryChannelLayer implements ChannelLayer {
   readonly distributed = false;
   private readonly groups = new Map<string, Set<Channel>>();
   private readonly channels = new Map<string, Channel>();
-  private readonly nodeId = randomUUID().slice(0, 8);
+  readonly nodeId = randomUUID().slice(0, 8);
   private counter = 0;
 
   newChannelName(prefix = 'conn'): string {

@@ -1,14 +1,34 @@
+import type {} from '@fastify/redis';
 import fp from 'fastify-plugin';
 import { createBackend } from '../backend.js';
 import { Metrics } from '../metrics.js';
 import { Publisher } from '../rooms/publisher.js';
 import '../types.js';
 
-/** Decorates the app with its backend, metrics and publisher, and closes the backend last. */
+/**
+ * Decorates the app with its backend, metrics and publisher, and closes the backend last. With
+ * REDIS_URL, `app.redis` is the Redis command client (@fastify/redis, no key prefix), shared by
+ * the backend and by accounts and sessions; it closes after the backend, which needs it to say
+ * goodbye (onClose hooks run in reverse order of registration).
+ */
 export default fp(
   async (app) => {
+    const { redisUrl } = app.config;
+    if (redisUrl !== undefined) {
+      const [{ default: fastifyRedis }, { REDIS_CLIENT_OPTIONS, watchConnection }] = await Promise.all([
+        import('@fastify/redis'),
+        import('../redis/client.js'),
+      ]);
+      await app.register(fastifyRedis, { url: redisUrl, ...REDIS_CLIENT_OPTIONS, connectionName: 'roomcast' });
+      watchConnection(app.redis, 'commands', app.log);
+    }
     const metrics = new Metrics();
-    const backend = await createBackend({ config: app.config, log: app.log, metrics });
+    const backend = await createBackend({
+      config: app.config,
+      log: app.log,
+      metrics,
+      ...(redisUrl === undefined ? {} : { redis: app.redis }),
+    });
     app.decorate('metrics', metrics);
     app.decorate('backend', backend);
     app.decorate('publisher', new Publisher(backend.history, metrics));

@@ -1,5 +1,59 @@
+import { randomBytes } from 'node:crypto';
 import type { Backend, BackendContext } from '../backend.js';
+import { watchConnection } from './client.js';
+import { RedisRoomHistory } from './history.js';
+import { RedisChannelLayer } from './layer.js';
+import { RedisPresence, type PresenceTiming } from './presence.js';
+import { RedisRateLimiter } from './rate-limiter.js';
+import { defineScripts } from './scripts.js';
 
-export async function createRedisBackend(_context: BackendContext): Promise<Backend> {
-  throw new Error('The Redis backend is not built yet.');
+export interface RedisBackendOptions {
+  /** Presence expiry and upkeep periods; tests shorten them. */
+  presenceTiming?: PresenceTiming;
+}
+
+/**
+ * The distributed backend: every node sharing one Redis is one cluster. It uses the command
+ * client it is given (`app.redis`, shared with accounts and sessions) and opens one more
+ * connection of its own for subscriptions, which it closes; the command client is its owner's.
+ */
+export async function createRedisBackend(context: BackendContext, options: RedisBackendOptions = {}): Promise<Backend> {
+  const { config, log, metrics, redis } = context;
+  if (!redis) throw new Error('The Redis backend needs a Redis client (REDIS_URL)');
+  defineScripts(redis);
+  const nodeId = randomBytes(6).toString('hex');
+  const subscriber = redis.duplicate({ autoResubscribe: false, connectionName: `roomcast-sub-${nodeId}` });
+  watchConnection(subscriber, 'subscriber', log);
+
+  let layer: RedisChannelLayer;
+  try {
+    layer = await RedisChannelLayer.create({ redis, subscriber, nodeId, log, metrics });
+  } catch (error) {
+    subscriber.disconnect();
+    throw error;
+  }
+  const history = new RedisRoomHistory(redis, config.historyLimit, log);
+  const presence = await RedisPresence.create({ redis, nodeId, log, ...(options.presenceTiming ? { timing: options.presenceTiming } : {}) });
+  const limiter = new RedisRateLimiter(redis, log);
+  layer.onRecovered(() => {
+    presence.reannounce().catch((error: unknown) => log.warn({ err: error }, 'presence not announced after reconnecting'));
+  });
+
+  return {
+    kind: 'redis',
+    nodeId,
+    layer,
+    history,
+    presence,
+    limiter,
+    async ready() {
+      if (!layer.isLive()) return false;
+      return (await redis.ping()) === 'PONG';
+    },
+    async close() {
+      await presence.close();
+      await Promise.all([history.close(), limiter.close()]);
+      await layer.close();
+    },
+  };
 }

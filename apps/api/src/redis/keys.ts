@@ -8,6 +8,32 @@ export const PREFIX = 'rc:';
 
 /** The room's message log: a Stream whose entry IDs are the message IDs. */
 export const roomStreamKey = (room: string): string => `${PREFIX}room:${room}:log`;
+/** ID of the newest message trimmed from the room's log: a resume from before it is incomplete. */
+export const roomTrimmedKey = (room: string): string => `${PREFIX}room:${room}:trimmed`;
+/** Hash of the room's present connections: channel name to username ('' for anonymous). */
+export const roomPresenceKey = (room: string): string => `${PREFIX}room:${room}:presence`;
+/** Sorted set of rooms with someone present, scored by their number of connections. */
+export const ONLINE_ROOMS_KEY = `${PREFIX}presence:online`;
+/** Set of node IDs that have (or had) presence entries, for the sweep of dead nodes. */
+export const PRESENCE_NODES_KEY = `${PREFIX}presence:nodes`;
+
+// ---- nodes (Redis backend)
+
+/** Present while the node lives: set with a short expiry and refreshed by its heartbeat. */
+export const nodeAliveKey = (node: string): string => `${PREFIX}node:${node}:alive`;
+/** Set of the node's presence entries, each `room|channel`, so a dead node's can be removed. */
+export const nodeMembersKey = (node: string): string => `${PREFIX}node:${node}:members`;
+
+// ---- pub/sub channels (Redis backend)
+
+const GROUP_CHANNEL_PREFIX = `${PREFIX}group:`;
+/** The pub/sub channel of a channel-layer group: every node with a member subscribes once. */
+export const groupChannel = (group: string): string => `${GROUP_CHANNEL_PREFIX}${group}`;
+/** The group a pub/sub channel carries, or undefined for a channel that is not a group's. */
+export const groupOfChannel = (channel: string): string | undefined =>
+  channel.startsWith(GROUP_CHANNEL_PREFIX) ? channel.slice(GROUP_CHANNEL_PREFIX.length) : undefined;
+/** A node's own pub/sub channel, for events sent to one of its channels by name. */
+export const nodeInboxChannel = (node: string): string => `${PREFIX}node:${node}:inbox`;
 
 // ---- accounts and sessions (auth)
 

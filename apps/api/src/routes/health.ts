@@ -14,6 +14,6 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
     const rooms = new Set([...app.consumers].map((consumer) => consumer.room)).size;
     return reply
       .type('text/plain; version=0.0.4; charset=utf-8')
-      .send(app.metrics.render({ rooms, backend: app.backend.kind }));
+      .send(app.metrics.render({ rooms, backend: app.backend.kind, node: app.backend.nodeId }));
   });
 }
