@@ -1,0 +1,84 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/backend.js';
+import { testConfig } from '../../src/config.js';
+import type { GroupEvent } from '../../src/layer/channel-layer.js';
+import { Metrics } from '../../src/metrics.js';
+import { createRedisBackend } from '../../src/redis/backend.js';
+import { groupChannel } from '../../src/redis/keys.js';
+import { RecordingChannel, connected, recordingLogger, redisClient, redisFactory } from '../backends.js';
+import { eventually, sleep } from '../helpers.js';
+
+const event = (n: number): GroupEvent => ({ type: 'typing', frame: `{"n":${n}}` });
+
+describe('Redis channel layer across nodes', () => {
+  const factory = redisFactory();
+  beforeAll(() => factory.setUp());
+  afterAll(() => factory.tearDown());
+  afterEach(() => factory.reset());
+
+  const admin = async () => connected(redisClient(factory.redis().url));
+
+  it('carries events between nodes, to channels by group and by name', async () => {
+    const [a, b] = [await factory.create(), await factory.create()];
+    const atA = new RecordingChannel(a.layer.newChannelName());
+    const atB = new RecordingChannel(b.layer.newChannelName());
+    await a.layer.groupAdd('g', atA);
+    await b.layer.groupAdd('g', atB);
+    await a.layer.groupSend('g', event(1));
+    await b.layer.send(atA.name, event(2));
+    await eventually(() => atA.events.length === 2 && atB.events.length === 1, 5000, 'events on both nodes');
+    expect(atB.events).toEqual([event(1)]);
+    expect(atA.events).toEqual([event(1), event(2)]);
+  });
+
+  it('subscribes once per group per node, however many channels join, and leaves with the last', async () => {
+    const [a, b] = [await factory.create(), await factory.create()];
+    const client = await admin();
+    const subscribers = async (): Promise<number> => Number(((await client.pubsub('NUMSUB', groupChannel('room.lobby'))) as [string, number])[1]);
+    const channels = Array.from({ length: 10 }, (_, n) => new RecordingChannel((n % 2 ? a : b).layer.newChannelName()));
+    await Promise.all(channels.map((channel, n) => (n % 2 ? a : b).layer.groupAdd('room.lobby', channel)));
+    expect(await subscribers()).toBe(2);
+    await Promise.all(channels.filter((_, n) => n % 2).map((channel) => a.layer.groupDiscard('room.lobby', channel)));
+    expect(await subscribers()).toBe(1);
+    client.disconnect();
+  });
+
+  it('logs and drops a malformed payload and goes on delivering', async () => {
+    const log = recordingLogger();
+    const node = await factory.create();
+    // A second node built with a logger of its own, to see what it logs.
+    const client = await admin();
+    const watched: Backend = await createRedisBackend({ config: testConfig({ redisUrl: factory.redis().url }), log, metrics: new Metrics(), redis: client });
+    try {
+      const channel = new RecordingChannel(watched.layer.newChannelName());
+      await watched.layer.groupAdd('g', channel);
+      for (const junk of ['not json', '{"type":1,"frame":"{}"}', '{"type":"x"}', '{"type":"chat.message","frame":"{}","id":"bad"}']) {
+        await client.publish(groupChannel('g'), junk);
+      }
+      await node.layer.groupSend('g', event(3));
+      await eventually(() => channel.events.length === 1, 5000, 'the good event');
+      expect(channel.events).toEqual([event(3)]);
+      expect(log.warnings.filter((line) => line.includes('malformed'))).toHaveLength(4);
+    } finally {
+      await watched.close();
+      client.disconnect();
+    }
+  });
+
+  it('resubscribes by itself after losing its connection, then tells channels to resync', async () => {
+    const node = await factory.create();
+    const channel = new RecordingChannel(node.layer.newChannelName());
+    await node.layer.groupAdd('g', channel);
+    const client = await admin();
+    expect(await node.ready()).toBe(true);
+    await client.client('KILL', 'TYPE', 'pubsub');
+    await eventually(async () => channel.resyncs === 1, 10_000, 'the resync after reconnecting');
+    expect(await node.ready()).toBe(true);
+    await client.publish(groupChannel('g'), JSON.stringify(event(4)));
+    await eventually(() => channel.events.length === 1, 5000, 'an event after the reconnection');
+    expect(channel.events).toEqual([event(4)]);
+    await sleep(100);
+    expect(channel.resyncs).toBe(1);
+    client.disconnect();
+  });
+});
