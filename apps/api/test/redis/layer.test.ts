@@ -71,7 +71,7 @@ describe('Redis channel layer across nodes', () => {
     await node.layer.groupAdd('g', channel);
     const client = await admin();
     expect(await node.ready()).toBe(true);
-    await client.client('KILL', 'TYPE', 'pubsub');
+    await client.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await eventually(async () => channel.resyncs === 1, 10_000, 'the resync after reconnecting');
     expect(await node.ready()).toBe(true);
     await client.publish(groupChannel('g'), JSON.stringify(event(4)));
