@@ -159,14 +159,22 @@ export async function startServer(env: Record<string, string> = {}, port?: numbe
 }
 
 /** Posts a message as the test's API key: another client that is not a browser. */
-export async function postMessage(base: string, room: string, message: string): Promise<{ id: string; message: string }> {
+export async function postMessage(base: string, room: string, message: string, key = API_KEY): Promise<{ id: string; message: string }> {
   const response = await fetch(`${base}/rooms/${room}/messages`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ message }),
   });
   if (response.status !== 201) throw new Error(`POST /rooms/${room}/messages answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as { id: string; message: string };
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+/** Registers `username` over HTTP inside `context`, so its pages are logged in as that user. */
+export async function registerIn(context: BrowserContext, base: string, username: string): Promise<void> {
+  const response = await context.request.post(`${base}/auth/register`, { data: { username, password: PASSWORD } });
+  if (response.status() !== 201) throw new Error(`POST /auth/register answered ${response.status()}: ${await response.text()}`);
 }
 
 // ---------------------------------------------------------------- Redis

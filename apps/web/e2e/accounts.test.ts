@@ -1,0 +1,126 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, launchBrowser, messageTexts, openPage, registerIn, sendFromPage, startServer, type OpenPage, type ServerHandle } from './helpers.js';
+
+const connected = (page: Page) => expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+
+/** Fills the lobby's account form and submits it. */
+async function submitAccountForm(page: Page, mode: 'login' | 'register', username: string, password: string): Promise<void> {
+  await page.getByTestId(mode === 'login' ? 'mode-login' : 'mode-register').click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByTestId('auth-submit').click();
+}
+
+describe('accounts, through the UI', () => {
+  let server: ServerHandle;
+  let browser: Browser;
+  const pages: OpenPage[] = [];
+
+  beforeAll(async () => {
+    server = await startServer({ SOCKET_RATE: '0' });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await Promise.allSettled(pages.map((open) => open.context.close()));
+    await browser?.close();
+    await server?.stop();
+  });
+
+  const fresh = async (): Promise<OpenPage> => {
+    const open = await openPage(browser);
+    pages.push(open);
+    return open;
+  };
+
+  it('registers, logs out, logs in, chats as that user, and logs out', async () => {
+    const { page, problems } = await fresh();
+    const watcher = await fresh();
+    await watcher.page.goto(`${server.url}/chat/members/`);
+    await connected(watcher.page);
+
+    await page.goto(server.url);
+    await submitAccountForm(page, 'register', 'Ada_L', PASSWORD);
+    await expect.poll(() => page.getByTestId('signed-in-as').innerText()).toBe('Signed in as Ada_L');
+
+    // The name is taken now: a second registration says so, in words.
+    await page.getByTestId('logout').click();
+    await expect.poll(() => page.getByTestId('auth-submit').isVisible()).toBe(true);
+    await submitAccountForm(page, 'register', 'Ada_L', PASSWORD);
+    await expect.poll(() => page.getByTestId('auth-error').innerText()).toMatch(/taken/i);
+
+    // A wrong password is refused; the right one logs in.
+    await submitAccountForm(page, 'login', 'Ada_L', 'not the password');
+    await expect.poll(() => page.getByTestId('auth-error').innerText()).toMatch(/wrong username or password/i);
+    await submitAccountForm(page, 'login', 'Ada_L', PASSWORD);
+    await expect.poll(() => page.getByTestId('signed-in-as').innerText()).toBe('Signed in as Ada_L');
+
+    // Into a room through the picker; the message carries the name, for us and for the others.
+    await page.getByLabel('Room name').fill('members');
+    await page.getByTestId('join').click();
+    await page.waitForURL(/\/chat\/members\/$/);
+    await connected(page);
+    expect(await page.getByTestId('me').innerText()).toContain('Ada_L');
+    await expect.poll(() => page.locator('[data-testid="present-user"][data-user="Ada_L"]').count()).toBe(1);
+    await expect.poll(() => watcher.page.locator('[data-testid="present-user"][data-user="Ada_L"]').count()).toBe(1);
+
+    await sendFromPage(page, 'signed and sent');
+    await expect.poll(() => messageTexts(watcher.page)).toEqual(['signed and sent']);
+    const seen = watcher.page.getByTestId('message').first();
+    expect(await seen.getByTestId('author').innerText()).toBe('Ada_L');
+    expect(await seen.getAttribute('data-user')).toBe('Ada_L');
+    const own = page.getByTestId('message').first();
+    await expect.poll(() => own.getAttribute('data-state')).toBe('confirmed');
+    expect(await own.getAttribute('data-mine')).toBe('true');
+    expect(await own.getAttribute('data-user')).toBe('Ada_L');
+
+    // Back to the lobby and out: the page is a guest again, and the server agrees.
+    await page.getByRole('link', { name: 'Back to the lobby' }).click();
+    await page.getByTestId('logout').click();
+    await expect.poll(() => page.getByTestId('auth-submit').isVisible()).toBe(true);
+    expect(await page.getByTestId('signed-in-as').count()).toBe(0);
+    const me = await page.request.get(`${server.url}/auth/me`);
+    expect(me.status()).toBe(401);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('auth-submit').isVisible()).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('checks the username and password rules before asking the server', async () => {
+    const { page } = await fresh();
+    await page.goto(server.url);
+    await submitAccountForm(page, 'register', 'a b', 'short');
+    expect(await page.getByLabel('Username').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByText('Usernames are 3 to 32').count()).toBe(1);
+    expect(await page.getByText('Passwords are 8 to 200 characters.').count()).toBe(1);
+    expect(await page.getByTestId('signed-in-as').count()).toBe(0);
+  });
+
+  it('shows two logged-in users each other’s messages by name, and both in the presence list', async () => {
+    const grace = await fresh();
+    const linus = await fresh();
+    await registerIn(grace.context, server.url, 'grace');
+    await registerIn(linus.context, server.url, 'linus');
+    for (const { page } of [grace, linus]) {
+      await page.goto(`${server.url}/chat/pair/`);
+      await connected(page);
+    }
+    for (const { page } of [grace, linus]) {
+      await expect.poll(() => page.locator('[data-testid="present-user"]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-user')))).toEqual([
+        'grace',
+        'linus',
+      ]);
+    }
+    await sendFromPage(grace.page, 'hello linus');
+    await expect.poll(() => messageTexts(linus.page)).toEqual(['hello linus']);
+    await sendFromPage(linus.page, 'hello grace');
+    for (const { page } of [grace, linus]) await expect.poll(() => messageTexts(page)).toEqual(['hello linus', 'hello grace']);
+
+    const authors = (page: Page) => page.locator('[data-testid="message"]').evaluateAll((rows) => rows.map((row) => [row.getAttribute('data-user'), row.getAttribute('data-mine')]));
+    expect(await authors(grace.page)).toEqual([['grace', 'true'], ['linus', 'false']]);
+    expect(await authors(linus.page)).toEqual([['grace', 'false'], ['linus', 'true']]);
+    expect(await linus.page.getByTestId('message').first().getByTestId('author').innerText()).toBe('grace');
+    expect(await grace.page.getByTestId('message').nth(1).getByTestId('author').innerText()).toBe('linus');
+  });
+});
