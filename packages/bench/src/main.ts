@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, release, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { killAllNow, redisMissing, startRedis, stopAll, stopRedis, type RedisProc } from './procs.js';
+import { judge, renderTables, type BenchResults, type Machine, type Outcome } from './report.js';
+import { runFanout, type FanoutResult } from './scenarios/fanout.js';
+import { runHttpPublish, type HttpResult } from './scenarios/http-publish.js';
+import { runIdle, type IdleResult } from './scenarios/idle.js';
+import { startBaseline, startRoomcast, stopServer, type ServerUnderTest } from './servers.js';
+
+/**
+ * `npm run bench`: every scenario against Roomcast and against a bare `ws` broadcast server,
+ * under the identical load, in one run; a table on stdout and the JSON under bench/results/.
+ * Each server is a child process, stopped by its PID when its scenario ends, whatever happens.
+ */
+
+/** The whole run stays under this (the build before it takes the rest of the 10 minutes). */
+const BUDGET_MS = 8 * 60_000;
+const IDLE_SIZES = [2_000, 10_000, 18_000];
+/** Scenarios not started once this little time is left. */
+const RESERVE_MS: Record<string, number> = { fanout: 75_000, http: 20_000, idle: 30_000 };
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const resultsDir = `${repoRoot}bench/results/`;
+const startedAtMs = Date.now();
+const budgetEnd = startedAtMs + BUDGET_MS;
+const foreign: number[] = [];
+
+function machine(): Machine {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown CPU';
+  const limit = spawnSync('bash', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
+  return {
+    cores: availableParallelism(),
+    model,
+    node: process.version,
+    kernel: release(),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    openFilesLimit: limit,
+  };
+}
+
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/** `BENCH_ONLY=fanout,idle` runs only those kinds of scenario (for working on one). */
+const only = process.env.BENCH_ONLY?.split(',').map((kind) => kind.trim());
+
+function timeLeft(kind: string): string | undefined {
+  if (only && !only.includes(kind)) return `skipped (BENCH_ONLY=${only.join(',')})`;
+  return budgetEnd - Date.now() < RESERVE_MS[kind]! ? 'the bench ran out of its time budget' : undefined;
+}
+
+/** Runs one scenario; any failure becomes a "not run" with its reason, and its servers stop. */
+async function attempt<T>(title: string, kind: string, body: (stops: Array<() => Promise<void>>) => Promise<T>): Promise<Outcome<T>> {
+  const late = timeLeft(kind);
+  if (late) {
+    say(`- ${title}: not run (${late})`);
+    return { notRun: late };
+  }
+  say(`- ${title}`);
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    return await body(stops);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    say(`  not run: ${reason}`);
+    return { notRun: reason };
+  } finally {
+    for (const stopOne of stops.reverse()) await stopOne().catch(() => undefined);
+  }
+}
+
+function noteForeign(result: Outcome<FanoutResult>): Outcome<FanoutResult> {
+  if ('steps' in result) for (const step of result.steps) foreign.push(step.window.foreignBusyPercent);
+  return result;
+}
+
+async function fanoutOnOneNode(label: string, start: () => Promise<ServerUnderTest>, stops: Array<() => Promise<void>>): Promise<FanoutResult> {
+  const server = await start();
+  stops.push(() => stopServer(server));
+  return runFanout(
+    { label, kind: server.kind, senderPort: server.port, subscriberPort: server.port, nodes: { [label]: server.proc.pid }, others: {} },
+    budgetEnd - RESERVE_MS.fanout! / 2,
+  );
+}
+
+async function withRedis(stops: Array<() => Promise<void>>): Promise<RedisProc> {
+  const missing = redisMissing();
+  if (missing) throw new Error(missing);
+  const redis = await startRedis();
+  stops.push(() => stopRedis(redis));
+  return redis;
+}
+
+async function main(): Promise<void> {
+  const results: BenchResults = {
+    startedAt: new Date(startedAtMs).toISOString(),
+    durationSeconds: 0,
+    machine: machine(),
+    quiet: { loadAverageBefore: loadavg(), loadAverageAfter: [], foreignBusyMeanPercent: 0, foreignBusyMaxPercent: 0 },
+    fanout: { baseline: { notRun: '' }, embedded: { notRun: '' }, redisOneNode: { notRun: '' }, redisTwoNodes: { notRun: '' } },
+    http: { baseline: { notRun: '' }, embedded: { notRun: '' } },
+    idle: [],
+    targets: [],
+  };
+  const m = results.machine;
+  say(`Roomcast bench on ${m.cores} cores (${m.model}), Node ${m.node}; load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+
+  const fanout = results.fanout;
+  fanout.baseline = noteForeign(await attempt('fan-out, bare ws baseline', 'fanout', (stops) => fanoutOnOneNode('bare ws', () => startBaseline(), stops)));
+  fanout.embedded = noteForeign(
+    await attempt('fan-out, Roomcast one node, embedded backend', 'fanout', (stops) => fanoutOnOneNode('roomcast', () => startRoomcast('roomcast'), stops)),
+  );
+  fanout.redisOneNode = noteForeign(
+    await attempt('fan-out, Roomcast one node, Redis backend', 'fanout', async (stops) => {
+      const redis = await withRedis(stops);
+      const node = await startRoomcast('roomcast', { redisUrl: redis.url });
+      stops.push(() => stopServer(node));
+      return runFanout(
+        { label: 'roomcast redis', kind: 'roomcast', senderPort: node.port, subscriberPort: node.port, nodes: { roomcast: node.proc.pid }, others: { redis: redis.pid } },
+        budgetEnd - RESERVE_MS.fanout! / 2,
+      );
+    }),
+  );
+  fanout.redisTwoNodes = noteForeign(
+    await attempt('fan-out, Roomcast two nodes over Redis (senders on A, subscribers on B)', 'fanout', async (stops) => {
+      const redis = await withRedis(stops);
+      const nodeA = await startRoomcast('node A', { redisUrl: redis.url });
+      stops.push(() => stopServer(nodeA));
+      const nodeB = await startRoomcast('node B', { redisUrl: redis.url });
+      stops.push(() => stopServer(nodeB));
+      return runFanout(
+        {
+          label: 'roomcast 2 nodes',
+          kind: 'roomcast',
+          senderPort: nodeA.port,
+          subscriberPort: nodeB.port,
+          nodes: { 'node A': nodeA.proc.pid, 'node B': nodeB.proc.pid },
+          others: { redis: redis.pid },
+        },
+        budgetEnd - RESERVE_MS.fanout! / 2,
+      );
+    }),
+  );
+
+  const http = async (label: string, start: () => Promise<ServerUnderTest>): Promise<Outcome<HttpResult>> =>
+    attempt(`POST /rooms/:room/messages, ${label}`, 'http', async (stops) => {
+      const server = await start();
+      stops.push(() => stopServer(server));
+      return runHttpPublish(server);
+    });
+  results.http.baseline = await http('bare ws + node:http', () => startBaseline());
+  results.http.embedded = await http('Roomcast embedded', () => startRoomcast('roomcast'));
+
+  for (const sockets of IDLE_SIZES) {
+    const idle = async (label: string, start: () => Promise<ServerUnderTest>): Promise<Outcome<IdleResult>> =>
+      attempt(`${sockets.toLocaleString('en-US')} idle sockets, ${label}`, 'idle', async (stops) => {
+        const server = await start();
+        stops.push(() => stopServer(server));
+        const result = await runIdle(server, sockets, Math.min(budgetEnd, Date.now() + 60_000));
+        say(
+          `  ${result.openAtEnd} open, ${Math.round(result.connectsPerSecond)} connects/s, ${(result.rssPerConnectionBytes / 1024).toFixed(1)} KB/connection, ` +
+            `${result.deliveredCopies}/${result.expectedCopies} delivered, ${result.lost} lost, p99 ${result.p99Ms.toFixed(1)} ms${result.error ? `, ${result.error}` : ''}`,
+        );
+        return result;
+      });
+    results.idle.push({ sockets, baseline: await idle('bare ws', () => startBaseline()), roomcast: await idle('Roomcast embedded', () => startRoomcast('roomcast')) });
+  }
+
+  results.durationSeconds = (Date.now() - startedAtMs) / 1000;
+  results.quiet.loadAverageAfter = loadavg();
+  results.quiet.foreignBusyMeanPercent = foreign.length ? foreign.reduce((a, b) => a + b, 0) / foreign.length : 0;
+  results.quiet.foreignBusyMaxPercent = foreign.length ? Math.max(...foreign) : 0;
+  results.targets = judge(results);
+
+  mkdirSync(resultsDir, { recursive: true });
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
+  writeFileSync(`${resultsDir}${stamp}.json`, json);
+  writeFileSync(`${resultsDir}latest.json`, json);
+  say('');
+  say(renderTables(results));
+  say('');
+  say(`Written: bench/results/${stamp}.json and bench/results/latest.json`);
+}
+
+process.on('exit', killAllNow);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAllNow();
+    process.exit(130);
+  });
+}
+main()
+  .then(() => stopAll())
+  .catch(async (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    await stopAll();
+    process.exitCode = 1;
+  });
