@@ -9,6 +9,7 @@ import { MemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 import type { Metrics } from './metrics.js';
 import { MemoryPresence } from './presence/memory.js';
 import type { Presence } from './presence/presence.js';
+import { MemoryIdempotencyStore, type IdempotencyStore } from './rooms/idempotency.js';
 
 export type BackendKind = 'memory' | 'redis';
 
@@ -21,6 +22,8 @@ export interface Backend {
   readonly history: RoomHistory;
   readonly presence: Presence;
   readonly limiter: RateLimiter;
+  /** Remembered publishes (Idempotency-Key, socket nonces), so a repeat stores nothing new. */
+  readonly idempotency: IdempotencyStore;
   /** True while the backend answers (`/readyz`). */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -39,6 +42,7 @@ export function createMemoryBackend({ config }: BackendContext): Backend {
   const history = new MemoryRoomHistory(layer, config.historyLimit);
   const presence = new MemoryPresence(layer);
   const limiter = new MemoryRateLimiter();
+  const idempotency = new MemoryIdempotencyStore();
   return {
     kind: 'memory',
     nodeId: layer.nodeId,
@@ -46,9 +50,10 @@ export function createMemoryBackend({ config }: BackendContext): Backend {
     history,
     presence,
     limiter,
+    idempotency,
     ready: async () => true,
     async close() {
-      await Promise.all([history.close(), presence.close(), limiter.close()]);
+      await Promise.all([history.close(), presence.close(), limiter.close(), idempotency.close()]);
       await layer.close();
     },
   };

@@ -286,3 +286,60 @@ export async function refusedUpgrade(url: string, headers: Record<string, string
     ws.once('error', (error) => reject(error));
   });
 }
+
+// ---------------------------------------------------------------- network faults
+
+export interface CutProxy {
+  /** `http://127.0.0.1:PORT` of the proxy: point clients here. */
+  url: string;
+  /** Stops forwarding in one direction (bytes are swallowed), as a dying link does. */
+  hold(direction: 'up' | 'down'): void;
+  /** Cuts every connection through the proxy at the TCP level: no close frame, no FIN handshake to wait for. */
+  cut(): void;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy on 127.0.0.1 in front of `targetPort`, for cutting connections as a network would. */
+export async function startCutProxy(targetPort: number): Promise<CutProxy> {
+  const { createServer: createTcpServer, connect } = await import('node:net');
+  const pairs = new Set<{ client: import('node:net').Socket; upstream: import('node:net').Socket }>();
+  let held: 'up' | 'down' | undefined;
+  const server = createTcpServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    const pair = { client, upstream };
+    pairs.add(pair);
+    client.on('data', (chunk) => held !== 'up' && upstream.write(chunk));
+    upstream.on('data', (chunk) => held !== 'down' && client.write(chunk));
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end);
+    upstream.on('close', end);
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address !== 'object') throw new Error('proxy did not listen');
+  const cut = (): void => {
+    for (const { client, upstream } of pairs) {
+      client.resetAndDestroy();
+      upstream.resetAndDestroy();
+    }
+    pairs.clear();
+    held = undefined;
+  };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    hold(direction) {
+      held = direction;
+    },
+    cut,
+    async close() {
+      cut();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

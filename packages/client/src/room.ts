@@ -177,13 +177,15 @@ export class RoomClient extends Emitter<RoomEvents> {
     if (!frame) return;
     switch (frame.type) {
       case SERVER_FRAME.chatMessage: {
-        if (this.lastIdValue !== undefined && compareMessageIds(frame.id, this.lastIdValue) <= 0) return;
-        this.lastIdValue = frame.id;
+        // A confirmation counts even for a message already seen: after a reconnect the replay
+        // brings it without its nonce, and the resend's answer brings the nonce.
         if (frame.nonce !== undefined) {
           const send = this.pending.get(frame.nonce);
           this.pending.delete(frame.nonce);
           send?.resolve(frame);
         }
+        if (this.lastIdValue !== undefined && compareMessageIds(frame.id, this.lastIdValue) <= 0) return;
+        this.lastIdValue = frame.id;
         this.emit('message', frame);
         return;
       }

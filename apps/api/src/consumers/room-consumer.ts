@@ -15,7 +15,7 @@ import type { Config } from '../config.js';
 import { roomGroup, type Channel, type GroupEvent } from '../layer/channel-layer.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import type { Metrics } from '../metrics.js';
-import type { Publisher } from '../rooms/publisher.js';
+import { nonceKey, type Publisher } from '../rooms/publisher.js';
 
 export interface ConsumerContext {
   room: string;
@@ -211,8 +211,14 @@ export class RoomConsumer implements Channel {
 
   private post(message: string, nonce: string | undefined): void {
     const { room, user, publisher, log } = this.ctx;
+    const origin = nonce === undefined ? { sender: this.name } : { sender: this.name, nonce };
+    // A nonce seen before (a resend after a reconnect) is stored once: the sender gets its
+    // confirmation again, the room gets nothing new.
     publisher
-      .publish({ room, user, message }, nonce === undefined ? { sender: this.name } : { sender: this.name, nonce })
+      .publish({ room, user, message }, origin, nonce === undefined ? undefined : nonceKey(room, user, nonce))
+      .then(({ message: stored, duplicate }) => {
+        if (duplicate && nonce !== undefined) this.sendText(withNonce(serializeFrame(stored), nonce));
+      })
       .catch((error: unknown) => {
         log.warn({ err: error, channel: this.name, room }, 'publish refused: backend unavailable');
         this.refuse('unavailable', 'The message was not stored; send it again.', nonce);

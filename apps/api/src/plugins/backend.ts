@@ -31,7 +31,7 @@ export default fp(
     });
     app.decorate('metrics', metrics);
     app.decorate('backend', backend);
-    app.decorate('publisher', new Publisher(backend.history, metrics));
+    app.decorate('publisher', new Publisher(backend.history, backend.idempotency, metrics));
     app.addHook('onClose', async () => {
       await backend.close();
     });

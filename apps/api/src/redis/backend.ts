@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Backend, BackendContext } from '../backend.js';
 import { watchConnection } from './client.js';
 import { RedisRoomHistory } from './history.js';
+import { RedisIdempotencyStore } from './idempotency.js';
 import { RedisChannelLayer } from './layer.js';
 import { RedisPresence, type PresenceTiming } from './presence.js';
 import { RedisRateLimiter } from './rate-limiter.js';
@@ -46,6 +47,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     history,
     presence,
     limiter,
+    idempotency: new RedisIdempotencyStore(redis),
     async ready() {
       if (!layer.isLive()) return false;
       return (await redis.ping()) === 'PONG';

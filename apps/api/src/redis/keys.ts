@@ -42,6 +42,11 @@ export const accountKey = (username: string): string => `${PREFIX}account:${user
 /** A session, stored with an expiry. */
 export const sessionKey = (sessionId: string): string => `${PREFIX}session:${sessionId}`;
 
+// ---- publishing
+
+/** A remembered publish (Idempotency-Key or socket nonce): pending claim or the first message. */
+export const idempotencyKey = (key: string): string => `${PREFIX}idem:${key}`;
+
 // ---- rate limits
 
 export const rateLimitKey = (key: string): string => `${PREFIX}rate:${key}`;

@@ -5,24 +5,36 @@ import {
   MessagesQuery,
   PostMessageBody,
   pageLimit,
-  type ChatMessage,
   type MessagesPage,
   type RoomsList,
 } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
+import { idempotencyKeyOf, type Published } from '../rooms/publisher.js';
 import { originAllowed } from '../security/origin.js';
 import { presentedApiKey, requireReader, requireRoom } from './guards.js';
 
 /** Who is publishing over HTTP: an API key's service, or a logged-in user from an allowed origin. */
-function publisherOf(request: FastifyRequest): { user: string; limitKey: string } {
+function publisherOf(request: FastifyRequest): { user: string; identity: string } {
   const key = presentedApiKey(request);
-  if (key) return { user: key.name, limitKey: `publish:key:${key.name}` };
+  if (key) return { user: key.name, identity: `key:${key.name}` };
   if (request.user) {
     if (!originAllowed(request, request.server.config)) throw httpError('forbidden_origin');
-    return { user: request.user.username, limitKey: `publish:user:${request.user.username.toLowerCase()}` };
+    return { user: request.user.username, identity: `user:${request.user.username.toLowerCase()}` };
   }
   throw httpError('unauthorized');
+}
+
+/** An `Idempotency-Key`: 1 to 255 visible ASCII characters. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function idempotencyKeyHeader(request: FastifyRequest): string | undefined {
+  const raw = request.headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !IDEMPOTENCY_KEY.test(raw)) {
+    throw httpError('invalid_body', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
+  }
+  return raw;
 }
 
 export default async function roomRoutes(app: FastifyInstance): Promise<void> {
@@ -30,23 +42,27 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     '/rooms/:room/messages',
     { preValidation: [requireRoom], schema: { body: PostMessageBody } },
     async (request, reply) => {
-      const { user, limitKey } = publisherOf(request);
+      const { user, identity } = publisherOf(request);
+      const idempotencyKey = idempotencyKeyHeader(request);
       const { message } = request.body;
       if (message.length > MAX_MESSAGE_LENGTH) throw httpError('too_long', `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`);
       if (message.trim() === '') throw httpError('invalid_body', 'The message is empty.');
       const rate = app.config.publishRate;
       if (rate > 0) {
-        const decision = await app.backend.limiter.take(limitKey, rate, rate * 2);
+        const decision = await app.backend.limiter.take(`publish:${identity}`, rate, rate * 2);
         if (!decision.allowed) throw httpError('rate_limited', undefined, Math.ceil(decision.retryAfterMs / 1000));
       }
-      let stored: ChatMessage;
+      let published: Published;
       try {
-        stored = await app.publisher.publish({ room: request.params.room, user, message });
+        const draft = { room: request.params.room, user, message };
+        published = await app.publisher.publish(draft, {}, idempotencyKey && idempotencyKeyOf(identity, idempotencyKey));
       } catch (error) {
         request.log.warn({ err: error }, 'publish refused: backend unavailable');
         throw httpError('unavailable');
       }
-      return reply.status(201).send(stored);
+      // A replay answers exactly as the first time did, and says it is one.
+      if (published.duplicate) void reply.header('idempotent-replayed', 'true');
+      return reply.status(201).send(published.message);
     },
   );
 
