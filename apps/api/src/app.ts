@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
 import { installErrorHandlers } from './errors.js';
 import backendPlugin from './plugins/backend.js';
+import securityHeaders from './plugins/security-headers.js';
 import sessionPlugin from './plugins/session.js';
 import staticPlugin from './plugins/static.js';
 import authRoutes from './routes/auth.js';
@@ -71,6 +72,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('consumers', new Set<RoomConsumer>());
   installErrorHandlers(app);
 
+  await app.register(securityHeaders);
   await app.register(backendPlugin);
   await app.register(sessionPlugin);
   await app.register(websocket, {

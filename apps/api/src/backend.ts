@@ -37,8 +37,8 @@ export interface BackendContext {
   redis?: Redis;
 }
 
-export function createMemoryBackend({ config }: BackendContext): Backend {
-  const layer = new MemoryChannelLayer();
+export function createMemoryBackend({ config, metrics }: BackendContext): Backend {
+  const layer = new MemoryChannelLayer(metrics);
   const history = new MemoryRoomHistory(layer, config.historyLimit);
   const presence = new MemoryPresence(layer);
   const limiter = new MemoryRateLimiter();

@@ -24,6 +24,10 @@ export interface Config {
   publishRate: number;
   /** Unsent bytes a socket may queue before it is closed with 1013. */
   slowConsumerBytes: number;
+  /** How often sockets are pinged; one that has not answered the previous ping is cut. 0: never. */
+  heartbeatMs: number;
+  /** Open sockets allowed per client IP on one node; 0: no cap. */
+  maxConnectionsPerIp: number;
   /** Number of worker processes (node:cluster) on the Redis backend; 1 runs in-process. */
   workers: number;
   trustProxy: boolean;
@@ -155,6 +159,8 @@ export function loadConfig(env: Env = process.env, defaults: { webRoot?: string 
     socketRate: integer(env, 'SOCKET_RATE', 20, 0, 1_000_000),
     publishRate: integer(env, 'PUBLISH_RATE', 100, 0, 1_000_000),
     slowConsumerBytes: integer(env, 'SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    heartbeatMs: integer(env, 'HEARTBEAT_MS', 30_000, 0, 3_600_000),
+    maxConnectionsPerIp: integer(env, 'MAX_CONNECTIONS_PER_IP', 200, 0, 10_000_000),
     workers: workers(env),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     production,

@@ -47,6 +47,8 @@ const RESYNC_CLOCK_ALLOWANCE_MS = 5000;
  */
 export class RoomConsumer implements Channel {
   readonly name: string;
+  /** Every line this socket logs carries its connection ID (`conn`) and room. */
+  private readonly log: FastifyBaseLogger;
   private readonly group: string;
   private readonly bucket: TokenBucket | undefined;
   private phase: 'connecting' | 'open' | 'closed' = 'connecting';
@@ -70,6 +72,7 @@ export class RoomConsumer implements Channel {
     private readonly ctx: ConsumerContext,
   ) {
     this.name = ctx.backend.layer.newChannelName();
+    this.log = ctx.log.child({ conn: this.name, room: ctx.room });
     this.group = roomGroup(ctx.room);
     const rate = ctx.config.socketRate;
     this.bucket = rate > 0 ? new TokenBucket(rate, rate * 2) : undefined;
@@ -87,7 +90,7 @@ export class RoomConsumer implements Channel {
     this.ctx.metrics.openSockets += 1;
     this.socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     this.socket.on('close', () => void this.disconnect());
-    this.socket.on('error', (error) => this.ctx.log.debug({ err: error, channel: this.name }, 'socket error'));
+    this.socket.on('error', (error) => this.log.debug({ err: error }, 'socket error'));
     this.connecting = this.connect();
   }
 
@@ -104,7 +107,7 @@ export class RoomConsumer implements Channel {
       this.early = [];
       for (const text of early) this.receive(text);
     } catch (error) {
-      this.ctx.log.error({ err: error, channel: this.name, room }, 'socket could not join its room');
+      this.log.error({ err: error }, 'socket could not join its room');
       this.close(CLOSE.serverError, 'server error');
     }
   }
@@ -134,7 +137,7 @@ export class RoomConsumer implements Channel {
         this.release();
       },
       (error: unknown) => {
-        this.ctx.log.warn({ err: error, channel: this.name }, 'could not catch up after a gap; closing so the client resumes');
+        this.log.warn({ err: error }, 'could not catch up after a gap; closing so the client resumes');
         this.close(CLOSE.serverError, 'server error: reconnect with since');
       },
     );
@@ -210,7 +213,7 @@ export class RoomConsumer implements Channel {
   }
 
   private post(message: string, nonce: string | undefined): void {
-    const { room, user, publisher, log } = this.ctx;
+    const { room, user, publisher } = this.ctx;
     const origin = nonce === undefined ? { sender: this.name } : { sender: this.name, nonce };
     // A nonce seen before (a resend after a reconnect) is stored once: the sender gets its
     // confirmation again, the room gets nothing new.
@@ -220,7 +223,7 @@ export class RoomConsumer implements Channel {
         if (duplicate && nonce !== undefined) this.sendText(withNonce(serializeFrame(stored), nonce));
       })
       .catch((error: unknown) => {
-        log.warn({ err: error, channel: this.name, room }, 'publish refused: backend unavailable');
+        this.log.warn({ err: error }, 'publish refused: backend unavailable');
         this.refuse('unavailable', 'The message was not stored; send it again.', nonce);
       });
   }
@@ -232,7 +235,7 @@ export class RoomConsumer implements Channel {
     const frame = serializeFrame({ type: SERVER_FRAME.typing, user: this.ctx.user });
     this.ctx.backend.layer
       .groupSend(this.group, { type: SERVER_FRAME.typing, frame, sender: this.name, skipSender: true })
-      .catch((error: unknown) => this.ctx.log.debug({ err: error, channel: this.name }, 'typing notice not sent'));
+      .catch((error: unknown) => this.log.debug({ err: error }, 'typing notice not sent'));
   }
 
   private refuse(code: ErrorCode, reason: string, nonce?: string, retryAfterMs?: number): void {
@@ -251,7 +254,7 @@ export class RoomConsumer implements Channel {
     if (socket.readyState !== socket.OPEN) return false;
     if (socket.bufferedAmount > this.ctx.config.slowConsumerBytes) {
       this.ctx.metrics.slowConsumerCloses += 1;
-      this.ctx.log.info({ channel: this.name, room: this.ctx.room, buffered: socket.bufferedAmount }, 'closing slow consumer');
+      this.log.info({ buffered: socket.bufferedAmount }, 'closing slow consumer');
       this.close(CLOSE.tooSlow, 'too slow: reconnect with since');
       return false;
     }
@@ -276,11 +279,11 @@ export class RoomConsumer implements Channel {
     this.phase = 'closed';
     this.ctx.metrics.openSockets -= 1;
     await this.connecting;
-    const { backend, room, log } = this.ctx;
+    const { backend, room } = this.ctx;
     await Promise.allSettled([backend.layer.groupDiscard(this.group, this), backend.presence.leave(room, this.name)]).then(
       (results) => {
         for (const result of results) {
-          if (result.status === 'rejected') log.warn({ err: result.reason, channel: this.name }, 'leave failed');
+          if (result.status === 'rejected') this.log.warn({ err: result.reason }, 'leave failed');
         }
       },
     );

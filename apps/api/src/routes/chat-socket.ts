@@ -1,5 +1,6 @@
 import { isMessageId } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
 import { RoomConsumer } from '../consumers/room-consumer.js';
 import { httpError } from '../errors.js';
 import { requireAllowedOrigin, requireRoom } from './guards.js';
@@ -15,14 +16,69 @@ async function requireValidSince(request: FastifyRequest): Promise<void> {
   }
 }
 
+/** Open sockets per client IP on this node, so one address cannot take every file descriptor. */
+class ConnectionsPerIp {
+  private readonly counts = new Map<string, number>();
+  constructor(private readonly cap: number) {}
+
+  full(ip: string): boolean {
+    return this.cap > 0 && (this.counts.get(ip) ?? 0) >= this.cap;
+  }
+  add(ip: string): void {
+    this.counts.set(ip, (this.counts.get(ip) ?? 0) + 1);
+  }
+  remove(ip: string): void {
+    const left = (this.counts.get(ip) ?? 1) - 1;
+    if (left > 0) this.counts.set(ip, left);
+    else this.counts.delete(ip);
+  }
+}
+
+/**
+ * Pings every socket each `intervalMs`; one that did not answer the previous ping is gone (a
+ * phone that lost its network, a half-open TCP connection) and is cut, so it leaves its room and
+ * presence instead of lingering as a zombie member.
+ */
+function startHeartbeat(app: FastifyInstance, intervalMs: number): void {
+  if (intervalMs <= 0) return;
+  const alive = new WeakSet<WebSocket>();
+  app.websocketServer.on('connection', (socket: WebSocket) => {
+    alive.add(socket);
+    socket.on('pong', () => alive.add(socket));
+  });
+  const timer = setInterval(() => {
+    for (const socket of app.websocketServer.clients) {
+      if (!alive.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      alive.delete(socket);
+      socket.ping();
+    }
+  }, intervalMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+}
+
 /**
  * `/ws/chat/:room/`: the room's WebSocket. Every check runs before the upgrade, so a refusal is a
  * plain HTTP status with a JSON body; after the upgrade the consumer answers with error frames.
  */
 export default async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
+  const perIp = new ConnectionsPerIp(app.config.maxConnectionsPerIp);
+  const requireConnectionSlot = async (request: FastifyRequest): Promise<void> => {
+    if (perIp.full(request.ip)) {
+      throw httpError('rate_limited', `At most ${app.config.maxConnectionsPerIp} open sockets per address.`, 5);
+    }
+  };
+  startHeartbeat(app, app.config.heartbeatMs);
+
   app.get<{ Params: { room: string }; Querystring: { since?: string } }>(
     '/ws/chat/:room',
-    { websocket: true, preValidation: [requireRoom, requireAllowedOrigin, requireSocketUser, requireValidSince] },
+    {
+      websocket: true,
+      preValidation: [requireRoom, requireAllowedOrigin, requireSocketUser, requireValidSince, requireConnectionSlot],
+    },
     (socket, request) => {
       const consumer = new RoomConsumer(socket, {
         room: request.params.room,
@@ -34,8 +90,13 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
         metrics: app.metrics,
         log: request.log,
       });
+      const ip = request.ip;
+      perIp.add(ip);
       app.consumers.add(consumer);
-      socket.on('close', () => app.consumers.delete(consumer));
+      socket.on('close', () => {
+        app.consumers.delete(consumer);
+        perIp.remove(ip);
+      });
       consumer.start();
     },
   );
