@@ -25,8 +25,11 @@ import { browserWebSocketFactory } from './socket.js';
 export type RoomStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface RoomClientOptions {
-  /** The server's base URL, `http(s)://` or `ws(s)://`, e.g. `http://127.0.0.1:8000`. */
-  url: string;
+  /**
+   * The server's base URL, `http(s)://` or `ws(s)://`, e.g. `http://127.0.0.1:8000`; or a function
+   * asked at every (re)connect, to move to another node when one goes away.
+   */
+  url: string | (() => string);
   room: string;
   /** Resume after this message ID on the first connect (default: live only). */
   since?: string;
@@ -110,7 +113,7 @@ export class RoomClient extends Emitter<RoomEvents> {
   }
 
   private socketUrl(): string {
-    const base = new URL(this.options.url);
+    const base = new URL(typeof this.options.url === 'function' ? this.options.url() : this.options.url);
     base.protocol = base.protocol === 'https:' || base.protocol === 'wss:' ? 'wss:' : 'ws:';
     const url = new URL(chatSocketPath(this.options.room), base);
     if (this.lastIdValue !== undefined) url.searchParams.set('since', this.lastIdValue);
