@@ -33,7 +33,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly maxEntries = 200_000,
+    /** About 1 KB each at most: the embedded backend remembers the newest 50,000 keys (up to 24 h). */
+    private readonly maxEntries = 50_000,
     private readonly now: () => number = Date.now,
   ) {}
 
