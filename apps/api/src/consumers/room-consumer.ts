@@ -47,8 +47,7 @@ const RESYNC_CLOCK_ALLOWANCE_MS = 5000;
  */
 export class RoomConsumer implements Channel {
   readonly name: string;
-  /** Every line this socket logs carries its connection ID (`conn`) and room. */
-  private readonly log: FastifyBaseLogger;
+  private logger: FastifyBaseLogger | undefined;
   private readonly group: string;
   private readonly bucket: TokenBucket | undefined;
   private phase: 'connecting' | 'open' | 'closed' = 'connecting';
@@ -72,7 +71,6 @@ export class RoomConsumer implements Channel {
     private readonly ctx: ConsumerContext,
   ) {
     this.name = ctx.backend.layer.newChannelName();
-    this.log = ctx.log.child({ conn: this.name, room: ctx.room });
     this.group = roomGroup(ctx.room);
     const rate = ctx.config.socketRate;
     this.bucket = rate > 0 ? new TokenBucket(rate, rate * 2) : undefined;
@@ -80,6 +78,15 @@ export class RoomConsumer implements Channel {
 
   get room(): string {
     return this.ctx.room;
+  }
+
+  /**
+   * Every line this socket logs carries its connection ID (`conn`) and room. Made on first use:
+   * most sockets never log, and a child logger per idle socket is memory thousands of them pay.
+   */
+  private get log(): FastifyBaseLogger {
+    this.logger ??= this.ctx.log.child({ conn: this.name, room: this.ctx.room });
+    return this.logger;
   }
 
   /**
