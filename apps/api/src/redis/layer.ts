@@ -212,6 +212,11 @@ export class RedisChannelLayer implements ChannelLayer {
 
   /** Hands one event from Redis to its local channels. Never throws: a bad payload is logged and dropped. */
   private dispatch(redisChannel: string, payload: string): void {
+    // Between a resubscription and the resync that follows it, events are dropped: ioredis hands
+    // out the events right behind the SUBSCRIBE reply before the code awaiting it runs, and a
+    // socket given one would resync from past the gap. Dropping loses nothing: a chat message
+    // here was stored before the resync reads history, and presence is announced again.
+    if (!this.live) return;
     if (redisChannel === this.inbox) {
       this.dispatchDirect(payload);
       return;
