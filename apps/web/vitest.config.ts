@@ -8,5 +8,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // A page on a busy 2-core machine can take seconds to show what it will show.
+    expect: { poll: { timeout: 15_000, interval: 50 } },
   },
 });

@@ -1,8 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, launchBrowser, messageTexts, openPage, registerIn, sendFromPage, startServer, type OpenPage, type ServerHandle } from './helpers.js';
-
-const connected = (page: Page) => expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+import { PASSWORD, launchBrowser, messageTexts, openPage, registerIn, sendFromPage, startServer, waitConnected, type OpenPage, type ServerHandle } from './helpers.js';
 
 /** Fills the lobby's account form and submits it. */
 async function submitAccountForm(page: Page, mode: 'login' | 'register', username: string, password: string): Promise<void> {
@@ -34,10 +32,11 @@ describe('accounts, through the UI', () => {
   };
 
   it('registers, logs out, logs in, chats as that user, and logs out', async () => {
-    const { page, problems } = await fresh();
+    const account = await fresh();
+    const { page, problems } = account;
     const watcher = await fresh();
     await watcher.page.goto(`${server.url}/chat/members/`);
-    await connected(watcher.page);
+    await waitConnected(watcher);
 
     await page.goto(server.url);
     await submitAccountForm(page, 'register', 'Ada_L', PASSWORD);
@@ -59,7 +58,7 @@ describe('accounts, through the UI', () => {
     await page.getByLabel('Room name').fill('members');
     await page.getByTestId('join').click();
     await page.waitForURL(/\/chat\/members\/$/);
-    await connected(page);
+    await waitConnected(account);
     expect(await page.getByTestId('me').innerText()).toContain('Ada_L');
     await expect.poll(() => page.locator('[data-testid="present-user"][data-user="Ada_L"]').count()).toBe(1);
     await expect.poll(() => watcher.page.locator('[data-testid="present-user"][data-user="Ada_L"]').count()).toBe(1);
@@ -102,9 +101,9 @@ describe('accounts, through the UI', () => {
     const linus = await fresh();
     await registerIn(grace.context, server.url, 'grace');
     await registerIn(linus.context, server.url, 'linus');
-    for (const { page } of [grace, linus]) {
-      await page.goto(`${server.url}/chat/pair/`);
-      await connected(page);
+    for (const open of [grace, linus]) {
+      await open.page.goto(`${server.url}/chat/pair/`);
+      await waitConnected(open);
     }
     for (const { page } of [grace, linus]) {
       await expect.poll(() => page.locator('[data-testid="present-user"]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-user')))).toEqual([

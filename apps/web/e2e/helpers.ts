@@ -68,8 +68,10 @@ export async function launchBrowser(): Promise<Browser> {
 export interface OpenPage {
   context: BrowserContext;
   page: Page;
-  /** Uncaught errors and dialogs (alert, confirm) the page raised. */
+  /** Uncaught errors, dialogs (alert, confirm) and Content-Security-Policy violations. */
   problems: string[];
+  /** The page's console and failed requests, for the message of a test that fails. */
+  log: string[];
 }
 
 /** A fresh context (its own cookies and storage: one user) with one page. */
@@ -78,12 +80,31 @@ export async function openPage(browser: Browser, viewport = DESKTOP): Promise<Op
   context.setDefaultTimeout(WAIT_MS);
   const page = await context.newPage();
   const problems: string[] = [];
+  const log: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('dialog', (dialog) => {
     problems.push(`dialog: ${dialog.type()} ${dialog.message()}`);
     void dialog.dismiss();
   });
-  return { context, page, problems };
+  page.on('console', (message) => {
+    log.push(`console ${message.type()}: ${message.text()}`);
+    if (/Content[- ]Security[- ]Policy/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
+  });
+  page.on('requestfailed', (request) => log.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`));
+  return { context, page, problems, log };
+}
+
+/** Waits until the room page says Connected; on failure says what the page showed and logged. */
+export async function waitConnected(open: OpenPage, timeoutMs = WAIT_MS): Promise<void> {
+  try {
+    await open.page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: timeoutMs });
+  } catch (error) {
+    const body = await open.page.locator('body').innerText().catch(() => '(no body)');
+    throw new Error(
+      `the page did not connect: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n` +
+        `url: ${open.page.url()}\nshown: ${body.slice(0, 500)}\nlog:\n${open.log.slice(-20).join('\n')}\nproblems: ${open.problems.join('; ')}`,
+    );
+  }
 }
 
 // ---------------------------------------------------------------- the built server

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, messageIds, messageTexts, openPage, postMessage, sendFromPage, startServer, type OpenPage, type ServerHandle } from './helpers.js';
+import { launchBrowser, messageIds, messageTexts, openPage, postMessage, sendFromPage, startServer, waitConnected, type OpenPage, type ServerHandle } from './helpers.js';
 
 const ROOM = 'history-300';
 const SEEDED = 300;
@@ -30,7 +30,7 @@ describe('history', () => {
     const open = await openPage(browser);
     pages.push(open);
     await open.page.goto(`${server.url}/chat/${room}/`);
-    await expect.poll(() => open.page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+    await waitConnected(open);
     return open;
   };
 
@@ -73,14 +73,15 @@ describe('history', () => {
   });
 
   it('keeps the history across a reload', async () => {
-    const { page } = await enter('reload-room');
+    const open = await enter('reload-room');
+    const { page } = open;
     await sendFromPage(page, 'before the reload');
     await expect.poll(() => page.locator('[data-testid="message"][data-state="confirmed"]').count()).toBe(1);
     await postMessage(server.url, 'reload-room', 'from the service');
     await expect.poll(() => messageTexts(page)).toEqual(['before the reload', 'from the service']);
 
     await page.reload();
-    await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+    await waitConnected(open);
     await expect.poll(() => messageTexts(page)).toEqual(['before the reload', 'from the service']);
     // A guest's own message is still marked as theirs after the reload.
     expect(await page.getByTestId('message').first().getAttribute('data-mine')).toBe('true');

@@ -12,6 +12,7 @@ import {
   startRedis,
   startServer,
   type CuttableLink,
+  waitConnected,
   type OpenPage,
   type RedisHandle,
   type ServerHandle,
@@ -45,13 +46,14 @@ describe('catching up after a network drop', () => {
   });
 
   it('shows reconnecting while the network is gone, then every message it missed, none doubled', async () => {
-    open = await openPage(browser);
-    const { page } = open;
+    const current = await openPage(browser);
+    open = current;
+    const { page } = current;
     const posted: Array<{ id: string; message: string }> = [];
     for (let n = 1; n <= 3; n += 1) posted.push(await postMessage(server.url, 'drop-room', `before ${n}`));
     // The page reaches the server only through the link we can cut.
     await page.goto(`${link.url}/chat/drop-room/`);
-    await expect.poll(() => connectionState(page)).toBe('connected');
+    await waitConnected(current);
     await expectExactly(page, posted);
 
     link.cut();
@@ -72,7 +74,7 @@ describe('catching up after a network drop', () => {
     )) as Array<[string, string]>;
     expect(others).toEqual(posted.map((item) => [item.id, item.message]));
     expect(new Set(await messageIds(page)).size).toBe(posted.length + 1);
-    expect(open.problems).toEqual([]);
+    expect(current.problems).toEqual([]);
   });
 });
 
@@ -103,11 +105,12 @@ describe('catching up after a server restart (Redis backend)', () => {
   });
 
   it('shows reconnecting, then catches up with every message posted while it was down, none doubled', async () => {
-    open = await openPage(browser);
-    const { page } = open;
+    const current = await openPage(browser);
+    open = current;
+    const { page } = current;
     const port = node!.port;
     await page.goto(`${node!.url}/chat/restart-room/`);
-    await expect.poll(() => connectionState(page)).toBe('connected');
+    await waitConnected(current);
 
     // Another client posts all along, before, during and after the restart.
     const posted: Array<{ id: string; message: string }> = [];
@@ -138,6 +141,6 @@ describe('catching up after a server restart (Redis backend)', () => {
 
     posted.sort((a, b) => compareMessageIds(a.id, b.id));
     await expectExactly(page, posted);
-    expect(open.problems).toEqual([]);
+    expect(current.problems).toEqual([]);
   });
 });

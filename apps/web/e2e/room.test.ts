@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, messageTexts, openPage, sendFromPage, startServer, type OpenPage, type ServerHandle } from './helpers.js';
+import { launchBrowser, messageTexts, openPage, sendFromPage, startServer, waitConnected, type OpenPage, type ServerHandle } from './helpers.js';
 
 /** Two guests in one room, and what a message may contain. */
 describe('the room, between two browsers', () => {
@@ -22,7 +22,7 @@ describe('the room, between two browsers', () => {
     const open = await openPage(browser);
     pages.push(open);
     await open.page.goto(`${server.url}/chat/${room}/`);
-    await expect.poll(() => open.page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+    await waitConnected(open);
     return open;
   };
 
@@ -143,26 +143,32 @@ describe('a send the server refuses', () => {
   });
 
   it('shows pending, then says it failed and why, and a retry sends it', async () => {
-    open = await openPage(browser);
-    const { page } = open;
+    const current = await openPage(browser);
+    open = current;
+    const { page } = current;
     await page.goto(`${server.url}/chat/slow-room/`);
-    await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+    await waitConnected(current);
 
     for (const text of ['one', 'two', 'three', 'four']) await sendFromPage(page, text);
+    // Each send shows at once, then settles: confirmed, or failed with the server's reason.
+    const rows = page.getByTestId('message');
     const failed = page.locator('[data-testid="message"][data-state="failed"]');
-    await expect.poll(() => failed.count()).toBeGreaterThan(0);
+    const confirmed = page.locator('[data-testid="message"][data-state="confirmed"]');
+    await expect.poll(() => rows.count()).toBe(4);
+    await expect.poll(() => page.locator('[data-testid="message"][data-state="pending"]').count()).toBe(0);
     const failedCount = await failed.count();
+    expect(failedCount).toBeGreaterThan(0);
+    expect(await confirmed.count()).toBe(4 - failedCount);
     expect(await failed.first().getByRole('alert').innerText()).toMatch(/slow down/i);
-    await expect.poll(() => page.locator('[data-testid="message"][data-state="confirmed"]').count()).toBe(4 - failedCount);
 
     // Retry each failed one, a second apart, as a patient person would.
     for (let index = 0; index < failedCount; index += 1) {
       await page.waitForTimeout(1100);
       await failed.first().getByRole('button', { name: 'Retry' }).click();
     }
-    await expect.poll(() => page.locator('[data-testid="message"][data-state="confirmed"]').count(), { timeout: 15_000 }).toBe(4);
+    await expect.poll(() => confirmed.count()).toBe(4);
     expect(await failed.count()).toBe(0);
     expect((await messageTexts(page)).sort()).toEqual(['four', 'one', 'three', 'two']);
-    expect(open.problems).toEqual([]);
+    expect(current.problems).toEqual([]);
   });
 });

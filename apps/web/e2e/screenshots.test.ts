@@ -12,6 +12,7 @@ import {
   screenshot,
   sendFromPage,
   startServer,
+  waitConnected,
   type OpenPage,
   type ServerHandle,
 } from './helpers.js';
@@ -69,11 +70,9 @@ describe('how it looks, at desktop and phone width', () => {
       // Others are in the room, one of them typing, so presence and typing have something to show.
       const sam = await visit(`/chat/${room}/`, viewport, typist);
       const guest = await visit(`/chat/${room}/`, viewport);
-      const { page, problems } = await visit(`/chat/${room}/`, viewport, me);
-      for (const { page: other } of [sam, guest]) {
-        await expect.poll(() => other.getByTestId('connection').getAttribute('data-state')).toBe('connected');
-      }
-      await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+      const mine = await visit(`/chat/${room}/`, viewport, me);
+      const { page, problems } = mine;
+      for (const other of [sam, guest, mine]) await waitConnected(other);
       await sendFromPage(page, 'Great, thanks! I’ll review the PR after that.');
       await expect.poll(() => page.locator('[data-testid="message"][data-state="confirmed"]').count()).toBe(CONVERSATION.length + 1);
       await sam.page.getByTestId('message-input').pressSequentially('Will do');
@@ -103,7 +102,7 @@ describe('how it looks, at desktop and phone width', () => {
 
     it(`lobby at ${width} width`, async () => {
       const inRoom = await visit(`/chat/${room}/`, viewport);
-      await expect.poll(() => inRoom.page.getByTestId('connection').getAttribute('data-state')).toBe('connected');
+      await waitConnected(inRoom);
 
       const { page, problems } = await visit('/', viewport);
       const listed = page.locator(`[data-testid="online-room"][data-room="${room}"]`);
