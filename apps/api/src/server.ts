@@ -1,12 +1,15 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 
 /** Shutdown must finish within this, or the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
+/** A worker that died is replaced after this, so a worker that cannot start does not spin. */
+const RESPAWN_DELAY_MS = 1000;
 
 const builtWeb = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -65,7 +68,53 @@ export async function main(config: Config = readConfig()): Promise<FastifyInstan
   return app;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`roomcast: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+/**
+ * WORKERS > 1 (Redis only): this process forks the workers and watches them. Each worker runs
+ * `main()` on the same port (node:cluster hands out connections) and they share rooms through
+ * Redis like any other nodes. A worker that dies is replaced; SIGTERM stops them all gracefully.
+ */
+function runPrimary(config: Config): void {
+  // The primary runs no app; a bare Fastify instance lends it the workers' pino logger.
+  const log = Fastify({ logger: { level: config.logLevel } }).log;
+  // One secret for every worker, or a session made on one would be refused by the others.
+  const env = config.sessionSecretGenerated ? { SESSION_SECRET: config.sessionSecret } : {};
+  if (config.sessionSecretGenerated) {
+    log.warn('SESSION_SECRET is not set: using a random secret, so sessions end when this process stops');
+  }
+  let running = 0;
+  let stopping = false;
+  const fork = (): void => {
+    running += 1;
+    cluster.fork(env);
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    running -= 1;
+    if (stopping) {
+      if (running === 0) process.exit(0);
+      return;
+    }
+    log.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+    setTimeout(fork, RESPAWN_DELAY_MS);
+  });
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: stopping the workers');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS + 1000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  log.info(`Roomcast starting ${config.workers} workers on the ${describeBackend(config)}`);
+  for (let n = 0; n < config.workers; n += 1) fork();
+}
+
+const config = readConfig();
+if (config.workers > 1 && cluster.isPrimary) {
+  runPrimary(config);
+} else {
+  main(config).catch((error: unknown) => {
+    process.stderr.write(`roomcast: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
