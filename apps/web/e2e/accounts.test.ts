@@ -123,3 +123,38 @@ describe('accounts, through the UI', () => {
     expect(await grace.page.getByTestId('message').nth(1).getByTestId('author').innerText()).toBe('linus');
   });
 });
+
+describe('a server that requires login', () => {
+  let server: ServerHandle;
+  let browser: Browser;
+  const pages: OpenPage[] = [];
+
+  beforeAll(async () => {
+    server = await startServer({ REQUIRE_LOGIN: 'true' });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await Promise.allSettled(pages.map((open) => open.context.close()));
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('tells a guest to log in instead of retrying, and lets them in once they have', async () => {
+    const open = await openPage(browser);
+    pages.push(open);
+    const { page } = open;
+    await page.goto(`${server.url}/chat/members-only/`);
+    await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/log in/i);
+    expect(await page.getByTestId('connection').getAttribute('data-state')).toBe('offline');
+
+    await page.getByRole('alert').getByRole('link', { name: 'Log in' }).click();
+    await page.waitForURL(`${server.url}/`);
+    await submitAccountForm(page, 'register', 'member_1', PASSWORD);
+    await expect.poll(() => page.getByTestId('signed-in-as').innerText()).toBe('Signed in as member_1');
+    await page.goto(`${server.url}/chat/members-only/`);
+    await waitConnected(open);
+    await sendFromPage(page, 'inside now');
+    await expect.poll(() => page.locator('[data-testid="message"][data-state="confirmed"]').count()).toBe(1);
+    expect(open.problems).toEqual([]);
+  });
+});
