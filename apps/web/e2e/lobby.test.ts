@@ -76,12 +76,17 @@ describe('the lobby', () => {
     await expect.poll(() => page.getByTestId('presence-count').innerText()).toBe('3');
   });
 
-  it('answers a room deep link with the app itself, and its Back link returns to the lobby', async () => {
+  it('answers a room deep link with the app itself; leaving by Back closes the room’s socket', async () => {
+    const stays = await fresh('/chat/deep-link/');
     const open = await fresh('/chat/deep-link/');
-    await waitConnected(open);
+    for (const page of [stays, open]) await waitConnected(page);
+    await expect.poll(() => stays.page.getByTestId('presence-count').innerText()).toBe('2');
+
     await open.page.getByRole('link', { name: 'Back to the lobby' }).click();
     await open.page.waitForURL(`${server.url}/`);
     expect(await open.page.getByRole('heading', { name: 'Join a room' }).count()).toBe(1);
+    // The room view's scope is gone, and its socket with it: the others see one fewer.
+    await expect.poll(() => stays.page.getByTestId('presence-count').innerText()).toBe('1');
     expect(open.problems).toEqual([]);
   });
 });
