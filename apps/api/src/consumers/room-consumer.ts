@@ -9,6 +9,7 @@ import {
   type ErrorCode,
 } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { Backend } from '../backend.js';
 import type { Config } from '../config.js';
@@ -16,6 +17,7 @@ import { roomGroup, type Channel, type GroupEvent } from '../layer/channel-layer
 import { TokenBucket } from '../limits/token-bucket.js';
 import type { Metrics } from '../metrics.js';
 import { nonceKey, type Publisher } from '../rooms/publisher.js';
+import { directStream, sharedTextFrame } from './wire.js';
 
 export interface ConsumerContext {
   room: string;
@@ -50,6 +52,8 @@ export class RoomConsumer implements Channel {
   private logger: FastifyBaseLogger | undefined;
   private readonly group: string;
   private readonly bucket: TokenBucket | undefined;
+  /** Where shared fan-out frames are written (undefined: through `socket.send`). */
+  private readonly stream: Duplex | undefined;
   private phase: 'connecting' | 'open' | 'closed' = 'connecting';
   private connecting: Promise<void> = Promise.resolve();
   private disconnecting: Promise<void> | undefined;
@@ -74,6 +78,7 @@ export class RoomConsumer implements Channel {
     this.group = roomGroup(ctx.room);
     const rate = ctx.config.socketRate;
     this.bucket = rate > 0 ? new TokenBucket(rate, rate * 2) : undefined;
+    this.stream = directStream(socket);
   }
 
   get room(): string {
@@ -183,9 +188,11 @@ export class RoomConsumer implements Channel {
       // Events arrive in log order: once past the resume point, no later one can be a duplicate.
       this.resumedThrough = undefined;
     }
-    const text = event.nonce !== undefined && event.sender === this.name ? withNonce(event.frame, event.nonce) : event.frame;
     if (isChat && event.id !== undefined) this.lastSentId = event.id;
-    if (this.sendText(text) && isChat) this.ctx.metrics.messagesOut += 1;
+    // Only the sender's own copy differs (it carries the nonce); every other copy is one shared buffer.
+    const sent =
+      event.nonce !== undefined && event.sender === this.name ? this.sendText(withNonce(event.frame, event.nonce)) : this.sendShared(event);
+    if (sent && isChat) this.ctx.metrics.messagesOut += 1;
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
@@ -251,12 +258,27 @@ export class RoomConsumer implements Channel {
     this.sendText(serializeFrame(errorFrame(code, reason, extra)));
   }
 
-  /**
-   * Sends one frame unless the socket is gone. A socket whose unsent bytes pass the high-water
-   * mark is closed with 1013: it resumes from history when it comes back, so it loses nothing
-   * and cannot make the server hold an unbounded queue for it.
-   */
+  /** Sends a frame made for this socket alone, unless it is gone or too slow. */
   private sendText(text: string): boolean {
+    if (!this.writable()) return false;
+    this.socket.send(text);
+    return true;
+  }
+
+  /** Sends a group event's frame as the bytes shared by every recipient, made once. */
+  private sendShared(event: GroupEvent): boolean {
+    if (!this.writable()) return false;
+    if (this.stream) this.stream.write(sharedTextFrame(event));
+    else this.socket.send(event.frame);
+    return true;
+  }
+
+  /**
+   * False when the socket is gone. A socket whose unsent bytes pass the high-water mark is
+   * closed with 1013: it resumes from history when it comes back, so it loses nothing and cannot
+   * make the server hold an unbounded queue for it.
+   */
+  private writable(): boolean {
     const socket = this.socket;
     if (socket.readyState !== socket.OPEN) return false;
     if (socket.bufferedAmount > this.ctx.config.slowConsumerBytes) {
@@ -265,7 +287,6 @@ export class RoomConsumer implements Channel {
       this.close(CLOSE.tooSlow, 'too slow: reconnect with since');
       return false;
     }
-    socket.send(text);
     return true;
   }
 
