@@ -21,22 +21,33 @@ const roomcastServer = fileURLToPath(new URL('./server.js', import.meta.resolve(
 const baselineServer = fileURLToPath(new URL('./baseline-server.js', import.meta.url));
 
 /** Every variable that could change what is measured is set here, not inherited. */
-const ROOMCAST_ENV_CLEARED = ['REDIS_URL', 'WORKERS', 'NODE_ENV', 'REQUIRE_LOGIN', 'ALLOWED_ORIGINS', 'HISTORY_LIMIT', 'SLOW_CONSUMER_BYTES'];
+const ROOMCAST_ENV_CLEARED = [
+  'REDIS_URL',
+  'WORKERS',
+  'NODE_ENV',
+  'REQUIRE_LOGIN',
+  'ALLOWED_ORIGINS',
+  'HISTORY_LIMIT',
+  'SLOW_CONSUMER_BYTES',
+  'HEARTBEAT_MS',
+];
 
-export async function startRoomcast(label: string, options: { redisUrl?: string } = {}): Promise<ServerUnderTest> {
+export async function startRoomcast(label: string, options: { redisUrl?: string; serverPath?: string } = {}): Promise<ServerUnderTest> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     PORT: String(port),
     HOST: '127.0.0.1',
     SOCKET_RATE: '0',
     PUBLISH_RATE: '0',
+    // Every bench socket comes from 127.0.0.1: the per-address cap would refuse all but the first.
+    MAX_CONNECTIONS_PER_IP: '0',
     LOG_LEVEL: 'warn',
     API_KEYS: `bench:${BENCH_API_KEY}`,
     SESSION_SECRET: 'bench-session-secret-bench-session-secret',
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
   };
   const unset = ROOMCAST_ENV_CLEARED.filter((name) => !(name in env));
-  const proc = start(label, process.execPath, [...nodeArgs, roomcastServer], env, unset);
+  const proc = start(label, process.execPath, [...nodeArgs, options.serverPath ?? roomcastServer], env, unset);
   const server: ServerUnderTest = { kind: 'roomcast', label, port, proc };
   await ready(server);
   return server;
