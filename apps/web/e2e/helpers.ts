@@ -167,11 +167,15 @@ export async function startServer(env: Record<string, string> = {}, port?: numbe
     },
   };
   try {
-    await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);
-      const response = await fetch(`${url}/healthz`);
-      return response.ok;
-    }, `the server on ${url}`, 30_000);
+    // Ready when /healthz answers; a server that exits (bad config, a broken build) fails at once.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server on ${url} exited (${child.exitCode ?? child.signalCode})`);
+      const ok = await fetch(`${url}/healthz`).then((response) => response.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`the server on ${url} did not answer /healthz within 30 s`);
+      await sleep(100);
+    }
   } catch (error) {
     await handle.stop();
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- server output ---\n${output}`);
