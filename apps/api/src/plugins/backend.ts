@@ -15,12 +15,10 @@ export default fp(
   async (app) => {
     const { redisUrl } = app.config;
     if (redisUrl !== undefined) {
-      const [{ default: fastifyRedis }, { REDIS_CLIENT_OPTIONS, watchConnection }] = await Promise.all([
-        import('@fastify/redis'),
-        import('../redis/client.js'),
-      ]);
-      await app.register(fastifyRedis, { url: redisUrl, ...REDIS_CLIENT_OPTIONS, connectionName: 'roomcast' });
-      watchConnection(app.redis, 'commands', app.log);
+      const [{ default: fastifyRedis }, { connectRedis }] = await Promise.all([import('@fastify/redis'), import('../redis/client.js')]);
+      // Connected here, with a bounded wait and an error naming REDIS_URL, then handed over.
+      const client = await connectRedis(redisUrl, app.log);
+      await app.register(fastifyRedis, { client, closeClient: true });
     }
     const metrics = new Metrics();
     const backend = await createBackend({

@@ -1,8 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis, RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /** Longest wait between two reconnection tries: a Redis that comes back is used within this. */
 const MAX_RECONNECT_DELAY_MS = 1000;
+/** How long start-up waits for Redis (under Fastify's 10 s plugin timeout, to fail with our words). */
+const CONNECT_AT_START_MS = 8000;
 
 /**
  * How Roomcast's Redis clients behave when Redis is away. The point is that trouble is visible
@@ -27,17 +29,45 @@ export const REDIS_CLIENT_OPTIONS = {
  * reconnection try (ioredis emits an error for each).
  */
 export function watchConnection(client: Redis, role: string, log: FastifyBaseLogger): void {
+  let connected = false;
   let lost = false;
   client.on('error', (error: Error) => log.debug({ err: error, role }, 'Redis connection error'));
   // 'reconnecting' rather than 'close': a client closed on purpose does not reconnect.
   client.on('reconnecting', () => {
-    if (lost) return;
+    if (!connected || lost) return;
     lost = true;
     log.warn({ role }, 'Redis connection lost; reconnecting');
   });
   client.on('ready', () => {
+    connected = true;
     if (!lost) return;
     lost = false;
     log.info({ role }, 'Redis connection back');
   });
+}
+
+/**
+ * The command client, once Redis answers. Start-up fails with a sentence naming REDIS_URL (and
+ * no password) when Redis does not answer within CONNECT_AT_START_MS.
+ */
+export async function connectRedis(url: string, log: FastifyBaseLogger): Promise<Redis> {
+  const client = new Redis(url, { ...REDIS_CLIENT_OPTIONS, connectionName: 'roomcast' });
+  watchConnection(client, 'commands', log);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const { host, pathname } = new URL(url);
+      const timer = setTimeout(
+        () => reject(new Error(`REDIS_URL: no answer from Redis at ${host}${pathname} within ${CONNECT_AT_START_MS / 1000} s`)),
+        CONNECT_AT_START_MS,
+      );
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  return client;
 }
