@@ -6,6 +6,7 @@ import { displayName } from '../lib/format.js';
 import { ApiError } from '../lib/http.js';
 import { OwnMessages } from '../lib/own-messages.js';
 import { mergeMessages, type LocalSend } from '../lib/timeline.js';
+import { TypingTracker } from '../lib/typing.js';
 
 /** What the connection badge says. `offline`: closed for good, or the browser has no network. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
@@ -59,27 +60,9 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   let client: RoomClient | undefined;
   let disposed = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  const typingUntil = new Map<string, number>();
-  let typingTimer: ReturnType<typeof setTimeout> | undefined;
-
-  // ------------------------------------------------------------ typing
-
-  function refreshTyping(): void {
-    const now = Date.now();
-    for (const [who, until] of typingUntil) if (until <= now) typingUntil.delete(who);
-    typing.value = [...typingUntil.keys()];
-    clearTimeout(typingTimer);
-    if (typingUntil.size > 0) typingTimer = setTimeout(refreshTyping, Math.min(...typingUntil.values()) - now + 10);
-  }
-
-  function sawTyping(user: string | null): void {
-    typingUntil.set(displayName(user), Date.now() + typingTimeoutMs);
-    refreshTyping();
-  }
-
-  function stoppedTyping(user: string | null): void {
-    if (typingUntil.delete(displayName(user))) refreshTyping();
-  }
+  const typists = new TypingTracker(typingTimeoutMs, (names) => {
+    typing.value = names;
+  });
 
   // ------------------------------------------------------------ sends
 
@@ -135,7 +118,7 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
       own.add(message.id);
       updateSend(message.nonce, undefined);
     }
-    stoppedTyping(message.user);
+    typists.stopped(displayName(message.user));
     messages.value = mergeMessages(messages.value, [message]);
     if (!own.has(message.id)) announcement.value = `${displayName(message.user)}: ${message.message.slice(0, 200)}`;
   }
@@ -151,7 +134,7 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     current.on('presence', (frame: PresenceFrame) => {
       if (current === client) presence.value = { users: frame.users, anonymous: frame.anonymous };
     });
-    current.on('typing', (frame) => current === client && sawTyping(frame.user));
+    current.on('typing', (frame) => current === client && typists.saw(displayName(frame.user)));
     current.on('recovered', (frame) => {
       if (current === client && !frame.complete) gap.value = true;
     });
@@ -244,7 +227,7 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     globalThis.removeEventListener?.('online', onOnline);
     globalThis.removeEventListener?.('offline', onOffline);
     clearTimeout(retryTimer);
-    clearTimeout(typingTimer);
+    typists.dispose();
     const current = client;
     client = undefined;
     current?.close();
