@@ -185,6 +185,8 @@ export interface CuttableLink {
   url: string;
   /** Drops every open connection and refuses new ones: the network is gone. */
   cut(): void;
+  /** Keeps connections open but drops what the server sends: the answers are lost on the way. */
+  muteReplies(): void;
   /** Lets connections through again. */
   restore(): void;
   close(): Promise<void>;
@@ -194,6 +196,7 @@ export interface CuttableLink {
 export async function startCuttableLink(targetPort: number): Promise<CuttableLink> {
   const sockets = new Set<Socket>();
   let down = false;
+  let muted = false;
   const server: Server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -209,7 +212,10 @@ export async function startCuttableLink(targetPort: number): Promise<CuttableLin
       });
     }
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => {
+      if (!muted) client.write(chunk);
+    });
+    upstream.on('end', () => client.end());
   });
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -219,8 +225,12 @@ export async function startCuttableLink(targetPort: number): Promise<CuttableLin
       down = true;
       for (const socket of sockets) socket.destroy();
     },
+    muteReplies() {
+      muted = true;
+    },
     restore() {
       down = false;
+      muted = false;
     },
     close() {
       for (const socket of sockets) socket.destroy();

@@ -78,6 +78,61 @@ describe('catching up after a network drop', () => {
   });
 });
 
+describe('a send whose confirmation is lost on the way', () => {
+  let server: ServerHandle;
+  let link: CuttableLink;
+  let browser: Browser;
+  let open: OpenPage | undefined;
+
+  beforeAll(async () => {
+    server = await startServer({ SOCKET_RATE: '0' });
+    link = await startCuttableLink(server.port);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await open?.context.close();
+    await browser?.close();
+    await link?.close();
+    await server?.stop();
+  });
+
+  it('turns confirmed after the reconnect, shown once, though the server stored it before the drop', async () => {
+    const current = await openPage(browser);
+    open = current;
+    const { page } = current;
+    await page.goto(`${link.url}/chat/lost-echo/`);
+    await waitConnected(current);
+
+    // The message reaches the server and is stored, but its copy never comes back...
+    link.muteReplies();
+    await sendFromPage(page, 'stored, echo lost');
+    await expect
+      .poll(async () => {
+        const response = await fetch(`${server.url}/rooms/lost-echo/messages`);
+        const body = (await response.json()) as { messages: Array<{ message: string }> };
+        return body.messages.map((item) => item.message);
+      })
+      .toEqual(['stored, echo lost']);
+    expect(await page.locator('[data-testid="message"][data-state="pending"]').count()).toBe(1);
+
+    // ...then the connection drops. The page resends under the same nonce after the reconnect.
+    link.cut();
+    await expect.poll(() => connectionState(page)).toBe('reconnecting');
+    link.restore();
+    await waitConnected(current, 30_000);
+
+    await expect.poll(() => page.locator('[data-testid="message"][data-state="pending"]').count()).toBe(0);
+    expect(await messageTexts(page)).toEqual(['stored, echo lost']);
+    const row = page.getByTestId('message').first();
+    expect(await row.getAttribute('data-state')).toBe('confirmed');
+    expect(await row.getAttribute('data-mine')).toBe('true');
+    // And the server kept it once.
+    const stored = (await (await fetch(`${server.url}/rooms/lost-echo/messages`)).json()) as { messages: unknown[] };
+    expect(stored.messages).toHaveLength(1);
+    expect(current.problems).toEqual([]);
+  });
+});
+
 describe('catching up after a server restart (Redis backend)', () => {
   let redis: RedisHandle;
   let node: ServerHandle | undefined;

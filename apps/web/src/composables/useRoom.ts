@@ -78,10 +78,21 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   /** Follows one send on `current` until the server confirms or refuses it. */
   function track(current: RoomClient, text: string, nonce?: string): string {
     const sent = current.send(text, nonce);
-    sent.confirmed.catch((error: unknown) => {
-      // A replaced client rejects what it still held; the new one has taken those sends over.
-      if (current === client) updateSend(sent.nonce, { state: 'failed', error: failureText(error) });
-    });
+    sent.confirmed.then(
+      (stored) => {
+        // Usually the server's copy came as a message event and did this already. After a
+        // reconnect the copy may come back only as a replay without its nonce, and the resend's
+        // confirmation as a duplicate the client does not emit: this catches that case.
+        if (current !== client || !sends.value.some((item) => item.nonce === sent.nonce)) return;
+        own.add(stored.id);
+        messages.value = mergeMessages(messages.value, [stored]);
+        updateSend(sent.nonce, undefined);
+      },
+      (error: unknown) => {
+        // A replaced client rejects what it still held; the new one has taken those sends over.
+        if (current === client) updateSend(sent.nonce, { state: 'failed', error: failureText(error) });
+      },
+    );
     return sent.nonce;
   }
 
