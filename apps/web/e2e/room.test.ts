@@ -112,6 +112,42 @@ describe('the room, between two browsers', () => {
     }
   });
 
+  it('is usable by keyboard and screen reader: names, focus order, live regions', async () => {
+    const { page } = await enter('keyboard');
+    // Every control has a name a screen reader can say.
+    expect(await page.getByLabel('Message #keyboard').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Send' }).count()).toBe(1);
+    expect(await page.getByRole('region', { name: 'Messages in #keyboard' }).count()).toBe(1);
+    expect(await page.getByRole('complementary', { name: 'People in this room' }).count()).toBe(1);
+    expect(await page.getByTestId('connection').getAttribute('role')).toBe('status');
+    expect(await page.getByTestId('announcer').getAttribute('aria-live')).toBe('polite');
+
+    // Focus order follows the page: back to the lobby, then the log (scrollable by keys), then the input.
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        return el?.getAttribute('aria-label') ?? el?.dataset.testid ?? el?.textContent?.trim() ?? '';
+      });
+    await page.getByTestId('room-name').click();
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused()).toBe('Back to the lobby');
+    const order: string[] = [];
+    for (let step = 0; step < 5; step += 1) {
+      await page.keyboard.press('Tab');
+      order.push(await focused());
+    }
+    const at = (name: string) => order.indexOf(name);
+    expect(at('Messages in #keyboard'), order.join(' | ')).toBeGreaterThanOrEqual(0);
+    expect(at('message-input'), order.join(' | ')).toBeGreaterThan(at('Messages in #keyboard'));
+
+    // With text typed, Send is the next stop after the input, and Enter on it sends.
+    await page.getByTestId('message-input').fill('sent with the keyboard');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid)).toBe('send');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => messageTexts(page)).toEqual(['sent with the keyboard']);
+  });
+
   it('serves the SPA shell with no inline script or style, ready for a strict CSP', async () => {
     const response = await fetch(`${server.url}/chat/any-room/`);
     expect(response.status).toBe(200);
