@@ -29,7 +29,10 @@ export interface ConsumerContext {
   publisher: Publisher;
   config: Config;
   metrics: Metrics;
+  /** The app's logger; the consumer makes its own child, with `reqId`, when it first logs. */
   log: FastifyBaseLogger;
+  /** ID of the upgrade request, bound to the socket's log lines. */
+  requestId?: string;
 }
 
 /** Frames a socket may send while it is still joining; more than this is refused. */
@@ -90,7 +93,8 @@ export class RoomConsumer implements Channel {
    * most sockets never log, and a child logger per idle socket is memory thousands of them pay.
    */
   private get log(): FastifyBaseLogger {
-    this.logger ??= this.ctx.log.child({ conn: this.name, room: this.ctx.room });
+    const { requestId, room } = this.ctx;
+    this.logger ??= this.ctx.log.child(requestId === undefined ? { conn: this.name, room } : { reqId: requestId, conn: this.name, room });
     return this.logger;
   }
 

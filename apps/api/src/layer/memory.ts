@@ -17,9 +17,12 @@ export class MemoryChannelLayer implements ChannelLayer {
   constructor(private readonly metrics?: Metrics) {}
   private counter = 0;
 
+  /** `conn.<node>.`, made once: a name built from five pieces per socket keeps all five alive. */
+  private readonly defaultPrefix = `conn.${this.nodeId}.`;
+
   newChannelName(prefix = 'conn'): string {
     this.counter += 1;
-    return `${prefix}.${this.nodeId}.${this.counter}`;
+    return prefix === 'conn' ? this.defaultPrefix + this.counter : `${prefix}.${this.nodeId}.${this.counter}`;
   }
 
   async groupAdd(group: string, channel: Channel): Promise<void> {

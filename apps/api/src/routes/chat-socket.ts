@@ -90,7 +90,9 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
         publisher: app.publisher,
         config: app.config,
         metrics: app.metrics,
-        log: request.log,
+        // Not request.log: a child logger per idle socket is memory; the consumer makes one when it logs.
+        log: app.log,
+        requestId: request.id,
       });
       const ip = request.ip;
       perIp.add(ip);
