@@ -1,4 +1,4 @@
-import type { FanoutResult, StepResult } from './scenarios/fanout.js';
+import { COPIES_PER_MESSAGE, type FanoutResult, type StepResult } from './scenarios/fanout.js';
 import type { HttpResult } from './scenarios/http-publish.js';
 import type { IdleResult } from './scenarios/idle.js';
 
@@ -63,8 +63,13 @@ const showRatio = (ratio: number | undefined): string => (ratio === undefined ? 
 const why = (outcome: Outcome<unknown> | undefined): string =>
   outcome && typeof outcome === 'object' && 'notRun' in outcome ? `not run: ${outcome.notRun}` : 'not run';
 
+/**
+ * The step at 81,600 copies/s, where CPU per copy is compared. Its CPU figure stands even if the
+ * step missed the latency bar, as long as (nearly) every copy was delivered; the note says so.
+ */
 function cpuAtReference(outcome: Outcome<FanoutResult>): StepResult | undefined {
-  return ran(outcome) && outcome.reference?.pass ? outcome.reference : undefined;
+  const step = ran(outcome) ? outcome.reference : undefined;
+  return step && step.deliveredCopies >= 0.97 * step.sentMessages * COPIES_PER_MESSAGE ? step : undefined;
 }
 
 /** Works out every target of the issue from the results, met or not. */
@@ -72,6 +77,7 @@ export function judge(results: BenchResults): Target[] {
   const targets: Target[] = [];
   const { baseline, embedded, redisOneNode, redisTwoNodes } = results.fanout;
   const baseRef = cpuAtReference(baseline);
+  const baseNote = baseRef && !baseRef.pass ? `; the baseline's step failed (${baseRef.failures.join('; ')})` : '';
 
   const cpuTarget = (label: string, outcome: Outcome<FanoutResult>, limit: number, absoluteUs?: number): void => {
     const step = cpuAtReference(outcome);
@@ -86,7 +92,9 @@ export function judge(results: BenchResults): Target[] {
       met,
       note: step
         ? `server CPU ${fixed(step.serverCpuPercent, 0)}% of a core` +
-          (step.window.cpu.redis === undefined ? '' : `; redis-server adds ${fixed((step.window.cpu.redis * 1e6) / step.deliveredCopies, 2)} µs/copy`)
+          (step.pass ? '' : `; the step itself failed (${step.failures.join('; ')})`) +
+          (step.window.cpu.redis === undefined ? '' : `; redis-server adds ${fixed((step.window.cpu.redis * 1e6) / step.deliveredCopies, 2)} µs/copy`) +
+          baseNote
         : '',
     });
   };
