@@ -24,6 +24,8 @@ export interface Proc {
 }
 
 const running = new Set<Proc>();
+/** Temporary directories of the redis-servers started, removed however the bench ends. */
+const tempDirs = new Set<string>();
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -83,7 +85,7 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((proc) => stop(proc, 2000)));
 }
 
-/** Last resort on exit: every process still running is killed by its PID. */
+/** Last resort on exit: every process still running is killed by its PID, temporary data removed. */
 export function killAllNow(): void {
   for (const proc of running) {
     try {
@@ -92,6 +94,7 @@ export function killAllNow(): void {
       // Already gone.
     }
   }
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 }
 
 export function runningCount(): number {
@@ -163,6 +166,7 @@ export function redisMissing(): string | undefined {
 export async function startRedis(): Promise<RedisProc> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'roomcast-bench-redis-'));
+  tempDirs.add(dir);
   const proc = start('redis-server', 'redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
     '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning',
@@ -174,4 +178,5 @@ export async function startRedis(): Promise<RedisProc> {
 export async function stopRedis(redis: RedisProc): Promise<void> {
   await stop(redis);
   rmSync(redis.dir, { recursive: true, force: true });
+  tempDirs.delete(redis.dir);
 }
