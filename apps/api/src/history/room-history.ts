@@ -31,8 +31,18 @@ export interface AppendOrigin {
  * keeps only the newest `limit` messages, and fans it out to the room's group; the backend does
  * the store and the fan-out together so that the log order and the delivery order are one.
  */
+/** What `appendOnce` did: stored the message, found the key's first message, or found it still being published. */
+export type AppendOnceResult = { state: 'stored' | 'duplicate'; message: ChatMessage } | { state: 'pending' };
+
 export interface RoomHistory {
   append(draft: MessageDraft, origin?: AppendOrigin): Promise<ChatMessage>;
+  /**
+   * Optional: appends unless `key` was published before (then answers with that first message),
+   * checking and remembering the key in the same atomic step as the append. On Redis that is one
+   * round trip per message instead of three (claim, append, complete); a history without it is
+   * deduplicated by the publisher through the idempotency store.
+   */
+  appendOnce?(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<AppendOnceResult>;
   /** Every kept message after `afterId`, oldest first. */
   readAfter(room: string, afterId: string): Promise<ReadAfterResult>;
   /** Up to `limit` messages before `beforeId` (or the newest when undefined), oldest first. */

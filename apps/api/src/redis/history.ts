@@ -1,9 +1,17 @@
 import { SERVER_FRAME, compareMessageIds, type ChatMessage } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { AppendOrigin, MessageDraft, ReadAfterResult, ReadBeforeResult, RoomHistory } from '../history/room-history.js';
+import type {
+  AppendOnceResult,
+  AppendOrigin,
+  MessageDraft,
+  ReadAfterResult,
+  ReadBeforeResult,
+  RoomHistory,
+} from '../history/room-history.js';
 import { roomGroup } from '../layer/channel-layer.js';
-import { groupChannel, roomStreamKey, roomTrimmedKey } from './keys.js';
+import { IDEMPOTENCY_TTL_MS } from '../rooms/idempotency.js';
+import { groupChannel, idempotencyKey, roomStreamKey, roomTrimmedKey } from './keys.js';
 import './scripts.js';
 
 /** A stream entry as XRANGE returns it: the ID, then field names and values in turn. */
@@ -50,6 +58,34 @@ export class RedisRoomHistory implements RoomHistory {
       JSON.stringify(origin),
     );
     return { type: SERVER_FRAME.chatMessage, id, room: draft.room, user: draft.user, message: draft.message, ts: timeOf(id) };
+  }
+
+  /** `append` unless `key` was used, with the check and the record in the same script: one round trip. */
+  async appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<AppendOnceResult> {
+    const { before, between } = frameAroundId(draft);
+    const [stored, value] = await this.redis.roomcastAppendOnce(
+      roomStreamKey(draft.room),
+      roomTrimmedKey(draft.room),
+      idempotencyKey(key),
+      this.limit,
+      groupChannel(roomGroup(draft.room)),
+      draft.message,
+      draft.user ?? '',
+      before,
+      between,
+      JSON.stringify(origin),
+      IDEMPOTENCY_TTL_MS,
+    );
+    if (stored === 1) {
+      const { room, user, message } = draft;
+      return { state: 'stored', message: { type: SERVER_FRAME.chatMessage, id: value, room, user, message, ts: timeOf(value) } };
+    }
+    try {
+      return value === '' ? { state: 'pending' } : { state: 'duplicate', message: JSON.parse(value) as ChatMessage };
+    } catch {
+      // Not ours to trust: treated as in progress, like the idempotency store does; it expires.
+      return { state: 'pending' };
+    }
   }
 
   async readAfter(room: string, afterId: string): Promise<ReadAfterResult> {

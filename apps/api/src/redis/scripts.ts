@@ -11,33 +11,59 @@ import type { Redis, Result } from 'ioredis';
 /**
  * Appends a chat message to the room's log, trims the log to its limit (remembering the newest
  * ID it dropped, for incomplete resumes) and publishes the message to the room's group: the
- * order of the log is the order of the fan-out because both happen in this one script.
+ * order of the log is the order of the fan-out because both happen in one script.
  *
  * KEYS: log stream, trimmed-through marker.
  * ARGV: limit, group channel, text, user ('' for anonymous), frame text before the ID, frame
  * text between the ID and the time, the event's other fields as JSON (sender, nonce).
- * Returns the new message ID.
+ * `append()` returns the new message ID and its frame (the message as JSON).
  */
-const APPEND = `
-local fields = {'message', ARGV[3]}
-if ARGV[4] ~= '' then
-  fields[3] = 'user'
-  fields[4] = ARGV[4]
+const APPEND_FUNCTION = `
+local function append()
+  local fields = {'message', ARGV[3]}
+  if ARGV[4] ~= '' then
+    fields[3] = 'user'
+    fields[4] = ARGV[4]
+  end
+  local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
+  local limit = tonumber(ARGV[1])
+  local excess = redis.call('XLEN', KEYS[1]) - limit
+  if excess > 0 then
+    local dropped = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
+    redis.call('SET', KEYS[2], dropped[#dropped][1])
+    redis.call('XTRIM', KEYS[1], 'MAXLEN', limit)
+  end
+  local frame = ARGV[5] .. id .. ARGV[6] .. string.match(id, '^(%d+)') .. '}'
+  local event = cjson.decode(ARGV[7])
+  event.type = 'chat.message'
+  event.id = id
+  event.frame = frame
+  redis.call('PUBLISH', ARGV[2], cjson.encode(event))
+  return id, frame
 end
-local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
-local limit = tonumber(ARGV[1])
-local excess = redis.call('XLEN', KEYS[1]) - limit
-if excess > 0 then
-  local dropped = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
-  redis.call('SET', KEYS[2], dropped[#dropped][1])
-  redis.call('XTRIM', KEYS[1], 'MAXLEN', limit)
-end
-local event = cjson.decode(ARGV[7])
-event.type = 'chat.message'
-event.id = id
-event.frame = ARGV[5] .. id .. ARGV[6] .. string.match(id, '^(%d+)') .. '}'
-redis.call('PUBLISH', ARGV[2], cjson.encode(event))
-return id
+`;
+
+/** Appends and publishes (see APPEND_FUNCTION). Returns the new message ID. */
+const APPEND = `${APPEND_FUNCTION}
+return (append())
+`;
+
+/**
+ * Appends and publishes unless the publish key (a socket nonce, an Idempotency-Key) was used
+ * before, and remembers the key with the message: the check, the append and the record are one
+ * atomic step, so a keyed publish costs one round trip like any other. A value of '' is a claim
+ * by the idempotency store's claim-then-append path, still in progress.
+ *
+ * KEYS: log stream, trimmed-through marker, publish key.
+ * ARGV: as APPEND, then how long the key is remembered (ms).
+ * Returns {1, new ID} when stored, {0, the first message's JSON or ''} when the key was used.
+ */
+const APPEND_ONCE = `${APPEND_FUNCTION}
+local prior = redis.call('GET', KEYS[3])
+if prior then return {0, prior} end
+local id, frame = append()
+redis.call('SET', KEYS[3], frame, 'PX', ARGV[8])
+return {1, id}
 `;
 
 /**
@@ -157,6 +183,7 @@ return {allowed, retry}
 
 const SCRIPTS = {
   roomcastAppend: { numberOfKeys: 2, lua: APPEND },
+  roomcastAppendOnce: { numberOfKeys: 3, lua: APPEND_ONCE },
   roomcastPresenceAdd: { numberOfKeys: 4, lua: PRESENCE_ADD },
   roomcastPresenceRemove: { numberOfKeys: 4, lua: PRESENCE_REMOVE },
   roomcastPresenceForgetNode: { numberOfKeys: 3, lua: PRESENCE_FORGET_NODE },
@@ -168,6 +195,7 @@ type Arg = string | number;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     roomcastAppend(stream: string, trimmed: string, ...argv: Arg[]): Result<string, Context>;
+    roomcastAppendOnce(stream: string, trimmed: string, publishKey: string, ...argv: Arg[]): Result<[number, string], Context>;
     roomcastPresenceAdd(hash: string, online: string, nodeMembers: string, nodes: string, ...argv: Arg[]): Result<number, Context>;
     roomcastPresenceRemove(hash: string, online: string, nodeMembers: string, alive: string, ...argv: Arg[]): Result<number, Context>;
     roomcastPresenceForgetNode(nodes: string, nodeMembers: string, alive: string, node: string): Result<number, Context>;

@@ -37,6 +37,7 @@ export class Publisher {
 
   async publish(draft: MessageDraft, origin: AppendOrigin = {}, dedupeKey?: string): Promise<Published> {
     if (dedupeKey === undefined) return { message: await this.append(draft, origin), duplicate: false };
+    if (this.history.appendOnce) return this.publishOnce(draft, origin, dedupeKey);
     const deadline = Date.now() + PENDING_WAIT_MS;
     for (;;) {
       const claim = await this.idempotency.claim(dedupeKey);
@@ -55,6 +56,21 @@ export class Publisher {
     // Stored and sent already: a failure to remember the key must not turn into a refusal.
     await this.idempotency.complete(dedupeKey, message).catch(() => undefined);
     return { message, duplicate: false };
+  }
+
+  /** A keyed publish where the history checks the key in the same step as the append (Redis). */
+  private async publishOnce(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<Published> {
+    const deadline = Date.now() + PENDING_WAIT_MS;
+    for (;;) {
+      const result = await this.history.appendOnce!(draft, origin, key);
+      if (result.state === 'stored') {
+        this.metrics.messagesIn += 1;
+        return { message: result.message, duplicate: false };
+      }
+      if (result.state === 'duplicate') return { message: result.message, duplicate: true };
+      if (Date.now() > deadline) throw new PublishPending();
+      await sleep(PENDING_POLL_MS);
+    }
   }
 
   private async append(draft: MessageDraft, origin: AppendOrigin): Promise<ChatMessage> {

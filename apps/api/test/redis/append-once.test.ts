@@ -1,0 +1,61 @@
+import { serializeFrame } from '@roomcast/protocol';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/backend.js';
+import { roomGroup } from '../../src/layer/channel-layer.js';
+import { RedisIdempotencyStore } from '../../src/redis/idempotency.js';
+import { RecordingChannel, connected, redisClient, redisFactory } from '../backends.js';
+import { eventually, sleep } from '../helpers.js';
+
+const draft = (message: string) => ({ room: 'lobby', user: 'alice', message });
+
+/** A keyed publish on Redis: the key is checked and remembered by the append script itself. */
+describe('appendOnce on the Redis history (one round trip per keyed publish)', () => {
+  const factory = redisFactory();
+  beforeAll(() => factory.setUp());
+  afterAll(() => factory.tearDown());
+  afterEach(() => factory.reset());
+
+  const appendOnce = (backend: Backend, text: string, key: string) =>
+    backend.history.appendOnce!(draft(text), { sender: 'conn.x!1', nonce: key }, `nonce:lobby:alice:${key}`);
+
+  it('stores a key’s first publish once, and answers every repeat, on any node, with that message', async () => {
+    const [nodeA, nodeB] = [await factory.create(), await factory.create()];
+    const member = new RecordingChannel(nodeB.layer.newChannelName());
+    await nodeB.layer.groupAdd(roomGroup('lobby'), member);
+
+    const first = await appendOnce(nodeA, 'hello', 'n-1');
+    expect(first.state).toBe('stored');
+    const stored = (first as { message: unknown }).message;
+    expect(await appendOnce(nodeA, 'hello', 'n-1')).toEqual({ state: 'duplicate', message: stored });
+    expect(await appendOnce(nodeB, 'hello again?', 'n-1')).toEqual({ state: 'duplicate', message: stored });
+    expect((await appendOnce(nodeB, 'other', 'n-2')).state).toBe('stored');
+
+    await eventually(() => member.events.length === 2, 5000, 'two fanned-out messages');
+    await sleep(100);
+    expect(member.events.map((event) => JSON.parse(event.frame).message)).toEqual(['hello', 'other']);
+    expect(member.events[0]).toMatchObject({ nonce: 'n-1', frame: serializeFrame(stored as never) });
+    expect((await nodeA.history.readBefore('lobby', undefined, 10)).messages.map((m) => m.message)).toEqual(['hello', 'other']);
+  });
+
+  it('stores one of many concurrent publishes with the same key, across nodes', async () => {
+    const nodes = [await factory.create(), await factory.create()];
+    const results = await Promise.all(Array.from({ length: 20 }, (_, n) => appendOnce(nodes[n % 2]!, 'once', 'race')));
+    expect(results.filter((result) => result.state === 'stored')).toHaveLength(1);
+    const ids = new Set(results.map((result) => ('message' in result ? result.message.id : 'none')));
+    expect(ids.size).toBe(1);
+    expect((await nodes[0]!.history.readBefore('lobby', undefined, 10)).messages).toHaveLength(1);
+  });
+
+  it('answers pending for a key the idempotency store has claimed and not completed', async () => {
+    const node = await factory.create();
+    const client = await connected(redisClient(factory.redis().url));
+    const store = new RedisIdempotencyStore(client);
+    try {
+      expect(await store.claim('nonce:lobby:alice:n-9')).toEqual({ state: 'claimed' });
+      expect(await appendOnce(node, 'waiting', 'n-9')).toEqual({ state: 'pending' });
+      expect((await node.history.readBefore('lobby', undefined, 10)).messages).toHaveLength(0);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
