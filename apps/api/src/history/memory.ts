@@ -3,15 +3,16 @@ import { roomGroup, type ChannelLayer } from '../layer/channel-layer.js';
 import type { AppendOrigin, MessageDraft, ReadAfterResult, ReadBeforeResult, RoomHistory } from './room-history.js';
 
 interface RoomLog {
+  /** Oldest first; the kept history is `messages[head..]`, the entries before `head` are trimmed. */
   messages: ChatMessage[];
+  head: number;
   lastId: string | undefined;
   /** ID of the newest message trimmed away, if any: a resume from before it is incomplete. */
   trimmedThrough: string | undefined;
 }
 
-/** Index of the first message whose ID is greater than `id` (binary search; the log is sorted). */
-function firstAfter(messages: ChatMessage[], id: string): number {
-  let low = 0;
+/** Index (from `low`) of the first message whose ID is greater than `id` (binary search; the log is sorted). */
+function firstAfter(messages: ChatMessage[], id: string, low: number): number {
   let high = messages.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
@@ -21,9 +22,8 @@ function firstAfter(messages: ChatMessage[], id: string): number {
   return low;
 }
 
-/** Index of the first message whose ID is not less than `id`. */
-function firstNotBefore(messages: ChatMessage[], id: string): number {
-  let low = 0;
+/** Index (from `low`) of the first message whose ID is not less than `id`. */
+function firstNotBefore(messages: ChatMessage[], id: string, low: number): number {
   let high = messages.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
@@ -36,17 +36,21 @@ function firstNotBefore(messages: ChatMessage[], id: string): number {
 /** The embedded room history: one array per room, trimmed to `limit`, fanned out synchronously. */
 export class MemoryRoomHistory implements RoomHistory {
   private readonly rooms = new Map<string, RoomLog>();
+  /** Trimmed entries a log may hold before they are dropped: at most a quarter of the limit. */
+  private readonly compactAt: number;
 
   constructor(
     private readonly layer: ChannelLayer,
     private readonly limit: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.compactAt = Math.max(1, limit >>> 2);
+  }
 
   private log(room: string): RoomLog {
     let log = this.rooms.get(room);
     if (!log) {
-      log = { messages: [], lastId: undefined, trimmedThrough: undefined };
+      log = { messages: [], head: 0, lastId: undefined, trimmedThrough: undefined };
       this.rooms.set(room, log);
     }
     return log;
@@ -65,9 +69,15 @@ export class MemoryRoomHistory implements RoomHistory {
     };
     log.lastId = id;
     log.messages.push(message);
-    if (log.messages.length > this.limit) {
-      const trimmed = log.messages.splice(0, log.messages.length - this.limit);
-      log.trimmedThrough = trimmed[trimmed.length - 1]!.id;
+    if (log.messages.length - log.head > this.limit) {
+      log.head = log.messages.length - this.limit;
+      log.trimmedThrough = log.messages[log.head - 1]!.id;
+      // Trimmed entries are dropped in batches: one splice per quarter-limit appends, not one
+      // array shift per message (which cost two thirds of an append at the default limit).
+      if (log.head >= this.compactAt) {
+        log.messages.splice(0, log.head);
+        log.head = 0;
+      }
     }
     // Stored and sent in the same turn of the event loop: the log order is the delivery order.
     await this.layer.groupSend(roomGroup(draft.room), {
@@ -84,15 +94,15 @@ export class MemoryRoomHistory implements RoomHistory {
     const log = this.rooms.get(room);
     if (!log) return { messages: [], complete: true };
     const complete = log.trimmedThrough === undefined || compareMessageIds(afterId, log.trimmedThrough) >= 0;
-    return { messages: log.messages.slice(firstAfter(log.messages, afterId)), complete };
+    return { messages: log.messages.slice(firstAfter(log.messages, afterId, log.head)), complete };
   }
 
   async readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult> {
     const log = this.rooms.get(room);
     if (!log) return { messages: [], hasMore: false };
-    const end = beforeId === undefined ? log.messages.length : firstNotBefore(log.messages, beforeId);
-    const start = Math.max(0, end - limit);
-    return { messages: log.messages.slice(start, end), hasMore: start > 0 };
+    const end = beforeId === undefined ? log.messages.length : firstNotBefore(log.messages, beforeId, log.head);
+    const start = Math.max(log.head, end - limit);
+    return { messages: log.messages.slice(start, end), hasMore: start > log.head };
   }
 
   async close(): Promise<void> {

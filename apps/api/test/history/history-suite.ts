@@ -51,6 +51,29 @@ export function historySuite(factory: BackendFactory): void {
       expect(await history.readAfter('never-used', '1-0')).toEqual({ messages: [], complete: true });
     });
 
+    it('keeps exactly the newest messages after every append, and knows what it trimmed', async () => {
+      const limit = 8;
+      const { history } = await factory.create({ historyLimit: limit });
+      const stored: ChatMessage[] = [];
+      for (let n = 0; n < 3 * limit + 3; n += 1) {
+        stored.push(await history.append(draft(`m${n}`)));
+        const kept = stored.slice(-limit);
+        expect((await history.readBefore('lobby', undefined, 200)).messages).toEqual(kept);
+        expect(await history.readBefore('lobby', kept[0]!.id, 200)).toEqual({ messages: [], hasMore: false });
+        expect(await history.readBefore('lobby', kept.at(-1)!.id, 2)).toEqual({
+          messages: kept.slice(-3, -1),
+          hasMore: kept.length > 3,
+        });
+        expect(await history.readAfter('lobby', kept[0]!.id)).toEqual({ messages: kept.slice(1), complete: true });
+        // After the newest trimmed message nothing is missing; from before it, something is.
+        const newestTrimmed = stored.length - limit - 1;
+        if (newestTrimmed >= 0) {
+          expect(await history.readAfter('lobby', stored[newestTrimmed]!.id)).toEqual({ messages: kept, complete: true });
+        }
+        if (newestTrimmed >= 1) expect(await history.readAfter('lobby', stored[0]!.id)).toEqual({ messages: kept, complete: false });
+      }
+    });
+
     it('fans each message out to the room’s group with the frame it stores, in log order', async () => {
       const backend = await factory.create();
       const { history, layer } = backend;
