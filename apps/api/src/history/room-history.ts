@@ -26,14 +26,14 @@ export interface AppendOrigin {
   nonce?: string;
 }
 
+/** What `appendOnce` did: stored the message, found the key's first message, or found it still being published. */
+export type AppendOnceResult = { state: 'stored' | 'duplicate'; message: ChatMessage } | { state: 'pending' };
+
 /**
  * The ordered log of each room. `append` assigns the message its ID and timestamp, stores it,
  * keeps only the newest `limit` messages, and fans it out to the room's group; the backend does
  * the store and the fan-out together so that the log order and the delivery order are one.
  */
-/** What `appendOnce` did: stored the message, found the key's first message, or found it still being published. */
-export type AppendOnceResult = { state: 'stored' | 'duplicate'; message: ChatMessage } | { state: 'pending' };
-
 export interface RoomHistory {
   append(draft: MessageDraft, origin?: AppendOrigin): Promise<ChatMessage>;
   /**
