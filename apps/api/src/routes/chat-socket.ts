@@ -36,20 +36,44 @@ class ConnectionsPerIp {
   }
 }
 
+/** Heartbeat work is spread over the interval in turns about this long. */
+const HEARTBEAT_TURN_MS = 100;
+
 /**
  * Pings every socket each `intervalMs`; one that did not answer the previous ping is gone (a
  * phone that lost its network, a half-open TCP connection) and is cut, so it leaves its room and
- * presence instead of lingering as a zombie member.
+ * presence instead of lingering as a zombie member. Sockets are dealt round-robin into slices
+ * and one slice is checked per turn of ~100 ms, so each socket is still checked exactly once per
+ * interval: pinging every socket in one turn stalled every room while it ran (p99 delivery
+ * 1.6 -> 319 ms, 424 ms at worst, across 18,000 sockets).
  */
 function startHeartbeat(app: FastifyInstance, intervalMs: number): void {
   if (intervalMs <= 0) return;
+  const slices = Array.from({ length: Math.max(1, Math.round(intervalMs / HEARTBEAT_TURN_MS)) }, () => new Set<WebSocket>());
+  const sliceOf = new WeakMap<WebSocket, Set<WebSocket>>();
   const alive = new WeakSet<WebSocket>();
+  let dealt = 0;
+  // Shared listeners (the socket is `this`): no closure per socket.
+  const markAlive = function (this: WebSocket): void {
+    alive.add(this);
+  };
+  const leave = function (this: WebSocket): void {
+    sliceOf.get(this)?.delete(this);
+  };
   app.websocketServer.on('connection', (socket: WebSocket) => {
+    const slice = slices[dealt % slices.length]!;
+    dealt += 1;
+    slice.add(socket);
+    sliceOf.set(socket, slice);
     alive.add(socket);
-    socket.on('pong', () => alive.add(socket));
+    socket.on('pong', markAlive);
+    socket.on('close', leave);
   });
+  let turn = 0;
   const timer = setInterval(() => {
-    for (const socket of app.websocketServer.clients) {
+    const slice = slices[turn]!;
+    turn = (turn + 1) % slices.length;
+    for (const socket of slice) {
       if (!alive.has(socket)) {
         socket.terminate();
         continue;
@@ -57,7 +81,7 @@ function startHeartbeat(app: FastifyInstance, intervalMs: number): void {
       alive.delete(socket);
       socket.ping();
     }
-  }, intervalMs);
+  }, intervalMs / slices.length);
   timer.unref();
   app.addHook('onClose', async () => clearInterval(timer));
 }
