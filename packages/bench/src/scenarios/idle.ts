@@ -11,7 +11,6 @@ import type { ServerUnderTest } from '../servers.js';
 export const IDLE_ROOM_SIZE = 50;
 const CONNECT_BATCH = 250;
 const SETTLE_MS = 1500;
-const DELIVERY_MS = 8000;
 const DRAIN_MS = 5000;
 
 export interface IdleResult {
@@ -26,6 +25,7 @@ export interface IdleResult {
   rssBeforeBytes: number;
   rssAfterBytes: number;
   rssPerConnectionBytes: number;
+  deliverySeconds: number;
   sentMessages: number;
   expectedCopies: number;
   deliveredCopies: number;
@@ -40,7 +40,8 @@ export interface IdleResult {
 
 export const idleRoomName = (index: number): string => `idle-${index}`;
 
-export async function runIdle(server: ServerUnderTest, sockets: number, deadline: number): Promise<IdleResult> {
+/** `deadline` bounds the joining; delivery then runs for `deliveryMs`. */
+export async function runIdle(server: ServerUnderTest, sockets: number, deadline: number, deliveryMs: number): Promise<IdleResult> {
   const fleet = new Fleet({ kind: server.kind, port: server.port, roomName: idleRoomName, timeoutMs: 30_000 });
   const rooms = Math.ceil(sockets / IDLE_ROOM_SIZE);
   const seats = Array.from({ length: sockets }, (_, index) => ({ room: Math.floor(index / IDLE_ROOM_SIZE) }));
@@ -56,6 +57,7 @@ export async function runIdle(server: ServerUnderTest, sockets: number, deadline
     rssBeforeBytes: rssBefore,
     rssAfterBytes: rssBefore,
     rssPerConnectionBytes: 0,
+    deliverySeconds: deliveryMs / 1000,
     sentMessages: 0,
     expectedCopies: 0,
     deliveredCopies: 0,
@@ -83,7 +85,7 @@ export async function runIdle(server: ServerUnderTest, sockets: number, deadline
     // The first socket of each room speaks; everyone, it included, receives.
     const senders = Array.from({ length: rooms }, (_, room) => members[room * IDLE_ROOM_SIZE]!);
     fleet.tally.resetStep();
-    const { sent } = await pace(fleet, senders, 1, DELIVERY_MS);
+    const { sent } = await pace(fleet, senders, 1, deliveryMs);
     await fleet.drain(DRAIN_MS);
     const t = fleet.tally;
     result.sentMessages = sent;
