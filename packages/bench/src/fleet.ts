@@ -3,7 +3,7 @@ import { chatSocketPath, parseServerFrame } from '@roomcast/protocol';
 import { PAYLOAD_BYTES, encodePayload, readStamp, type Stamp } from './payload.js';
 import { RawSocket } from './raw-client.js';
 import type { ServerKind } from './servers.js';
-import { LatencyHistogram, SequenceCheck } from './stats.js';
+import { LatencyHistogram, SequenceCheck, tally } from './stats.js';
 
 /** The generator's clock, in µs: send stamps and arrival times come from the same one. */
 export const nowUs = (): number => Math.round(performance.now() * 1000);
@@ -134,9 +134,7 @@ export class Fleet {
 
   /** Copies lost so far: skipped over, or never come although sent (call after draining). */
   lost(): number {
-    let lost = 0;
-    for (const member of this.members) lost += member.check.missingBelow(this.sent[member.room]!);
-    return lost;
+    return tally(this.members.map((member) => ({ check: member.check, sent: this.sent[member.room]! }))).lost;
   }
 
   closedCount(): number {

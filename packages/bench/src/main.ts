@@ -184,11 +184,12 @@ async function main(): Promise<void> {
   const json = `${JSON.stringify(results, null, 2)}\n`;
   const stamp = results.startedAt.replace(/[:.]/g, '-');
   writeFileSync(`${resultsDir}${stamp}.json`, json);
-  writeFileSync(`${resultsDir}latest.json`, json);
+  // A partial run (BENCH_ONLY) is kept under its time only: latest.json is always a full one.
+  if (!only) writeFileSync(`${resultsDir}latest.json`, json);
   say('');
   say(renderTables(results));
   say('');
-  say(`Written: bench/results/${stamp}.json and bench/results/latest.json`);
+  say(`Written: bench/results/${stamp}.json${only ? '' : ' and bench/results/latest.json'}`);
 }
 
 process.on('exit', killAllNow);
