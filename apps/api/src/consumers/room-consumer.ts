@@ -44,6 +44,8 @@ const TYPING_INTERVAL_MS = 1000;
  * clock: message IDs are on Redis's clock, and a little skew must not lose a message.
  */
 const RESYNC_CLOCK_ALLOWANCE_MS = 5000;
+/** Waits between tries of a catch-up read that failed (about 3 s in all). */
+const RESYNC_RETRY_DELAYS_MS = [200, 400, 800, 1600];
 
 /**
  * One connected socket in one room, in Django Channels' shape: `connect` joins the room's group
@@ -147,7 +149,7 @@ export class RoomConsumer implements Channel {
     }
     this.held = [];
     const since = this.lastSentId ?? `${Math.max(0, this.joinedAt - RESYNC_CLOCK_ALLOWANCE_MS)}-0`;
-    this.catchUp(since).then(
+    this.catchUpRetrying(since).then(
       (complete) => {
         if (!complete) this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
         this.release();
@@ -157,6 +159,21 @@ export class RoomConsumer implements Channel {
         this.close(CLOSE.serverError, 'server error: reconnect with since');
       },
     );
+  }
+
+  /**
+   * A backend that just came back may still refuse reads for a moment (Redis answers LOADING
+   * while it replays its append-only file): retry before making the client reconnect.
+   */
+  private async catchUpRetrying(since: string): Promise<boolean> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.catchUp(since);
+      } catch (error) {
+        if (attempt >= RESYNC_RETRY_DELAYS_MS.length || this.phase === 'closed') throw error;
+        await new Promise((resolve) => setTimeout(resolve, RESYNC_RETRY_DELAYS_MS[attempt]));
+      }
+    }
   }
 
   /** Sends every kept message after `since`; live copies up to the last one sent are then dropped. */
