@@ -1,44 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { eventually } from '@roomcast/testing';
 import { parseServerFrame, type ChatMessage, type ServerFrame } from '@roomcast/protocol';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { buildApp, type BuildOptions } from '../src/app.js';
 import { testConfig, type Config } from '../src/config.js';
 
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(25);
-  }
-}
+// Waiting, ports, private redis-servers and a cuttable link are shared with the browser tests.
+export { assertRedisInstalled, eventually, freePort, sleep, startLink, startRedis, type Link, type TestRedis } from '@roomcast/testing';
 
 // ---------------------------------------------------------------- nodes
 
@@ -70,89 +38,6 @@ export async function startNode(overrides: Partial<Config> = {}, options: BuildO
       await app.close();
     },
   };
-}
-
-// ---------------------------------------------------------------- redis
-
-export interface TestRedis {
-  url: string;
-  port: number;
-  /** The running server's process; undefined while stopped. */
-  process: ChildProcess | undefined;
-  /** Kills the server (SIGKILL by default) and waits for it to exit. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts the server again on the same port and data directory. */
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-const REDIS_MISSING =
-  'redis-server is not installed or not on PATH: install it (Debian: apt-get install -y redis-server) to run the Redis tests';
-
-/** Throws a sentence naming what to install when redis-server is missing. */
-export function assertRedisInstalled(): void {
-  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) throw new Error(REDIS_MISSING);
-}
-
-/**
- * Starts a private `redis-server` on a free port of 127.0.0.1 (never the shared one on 6379),
- * in its own temporary directory. `appendonly` makes it keep data across `kill` + `restart`.
- */
-export async function startRedis(options: { appendonly?: boolean } = {}): Promise<TestRedis> {
-  assertRedisInstalled();
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'roomcast-redis-'));
-  const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--save', '',
-    '--appendonly', options.appendonly ? 'yes' : 'no',
-    '--appendfsync', 'always',
-    '--dir', dir,
-    '--daemonize', 'no',
-    '--loglevel', 'warning',
-  ];
-  const handle: TestRedis = {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    process: undefined,
-    async kill(signal = 'SIGKILL') {
-      const child = handle.process;
-      if (!child || child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill(signal);
-      await exited;
-      handle.process = undefined;
-    },
-    async restart() {
-      const child = spawn('redis-server', args, { stdio: 'ignore' });
-      handle.process = child;
-      await eventually(() => redisAnswers(port), 10_000, `redis-server on port ${port}`);
-    },
-    async stop() {
-      await handle.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  await handle.restart();
-  return handle;
-}
-
-/** True when a Redis on `port` answers PING (a raw RESP exchange: no client library needed). */
-async function redisAnswers(port: number): Promise<boolean> {
-  const { connect } = await import('node:net');
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
 }
 
 // ---------------------------------------------------------------- sockets
@@ -285,61 +170,4 @@ export async function refusedUpgrade(url: string, headers: Record<string, string
     });
     ws.once('error', (error) => reject(error));
   });
-}
-
-// ---------------------------------------------------------------- network faults
-
-export interface CutProxy {
-  /** `http://127.0.0.1:PORT` of the proxy: point clients here. */
-  url: string;
-  /** Stops forwarding in one direction (bytes are swallowed), as a dying link does. */
-  hold(direction: 'up' | 'down'): void;
-  /** Cuts every connection through the proxy at the TCP level: no close frame, no FIN handshake to wait for. */
-  cut(): void;
-  close(): Promise<void>;
-}
-
-/** A TCP proxy on 127.0.0.1 in front of `targetPort`, for cutting connections as a network would. */
-export async function startCutProxy(targetPort: number): Promise<CutProxy> {
-  const { createServer: createTcpServer, connect } = await import('node:net');
-  const pairs = new Set<{ client: import('node:net').Socket; upstream: import('node:net').Socket }>();
-  let held: 'up' | 'down' | undefined;
-  const server = createTcpServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
-    const pair = { client, upstream };
-    pairs.add(pair);
-    client.on('data', (chunk) => held !== 'up' && upstream.write(chunk));
-    upstream.on('data', (chunk) => held !== 'down' && client.write(chunk));
-    const end = () => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end);
-    upstream.on('close', end);
-    client.on('error', end);
-    upstream.on('error', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (!address || typeof address !== 'object') throw new Error('proxy did not listen');
-  const cut = (): void => {
-    for (const { client, upstream } of pairs) {
-      client.resetAndDestroy();
-      upstream.resetAndDestroy();
-    }
-    pairs.clear();
-    held = undefined;
-  };
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    hold(direction) {
-      held = direction;
-    },
-    cut,
-    async close() {
-      cut();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }

@@ -8,13 +8,13 @@ import {
   openPage,
   postMessage,
   sendFromPage,
-  startCuttableLink,
+  startLink,
   startRedis,
   startServer,
-  type CuttableLink,
+  type Link,
   waitConnected,
   type OpenPage,
-  type RedisHandle,
+  type TestRedis,
   type ServerHandle,
 } from './helpers.js';
 
@@ -29,13 +29,13 @@ async function expectExactly(page: Page, posted: Array<{ id: string; message: st
 
 describe('catching up after a network drop', () => {
   let server: ServerHandle;
-  let link: CuttableLink;
+  let link: Link;
   let browser: Browser;
   let open: OpenPage | undefined;
 
   beforeAll(async () => {
     server = await startServer({ SOCKET_RATE: '0' });
-    link = await startCuttableLink(server.port);
+    link = await startLink(server.port);
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -56,7 +56,7 @@ describe('catching up after a network drop', () => {
     await waitConnected(current);
     await expectExactly(page, posted);
 
-    link.cut();
+    link.down();
     await expect.poll(() => connectionState(page)).toBe('reconnecting');
     // Written while offline: it waits, visibly pending, and goes out when the link is back.
     await sendFromPage(page, 'written offline');
@@ -80,13 +80,13 @@ describe('catching up after a network drop', () => {
 
 describe('a send whose confirmation is lost on the way', () => {
   let server: ServerHandle;
-  let link: CuttableLink;
+  let link: Link;
   let browser: Browser;
   let open: OpenPage | undefined;
 
   beforeAll(async () => {
     server = await startServer({ SOCKET_RATE: '0' });
-    link = await startCuttableLink(server.port);
+    link = await startLink(server.port);
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -104,7 +104,7 @@ describe('a send whose confirmation is lost on the way', () => {
     await waitConnected(current);
 
     // The message reaches the server and is stored, but its copy never comes back...
-    link.muteReplies();
+    link.hold('down');
     await sendFromPage(page, 'stored, echo lost');
     await expect
       .poll(async () => {
@@ -116,7 +116,7 @@ describe('a send whose confirmation is lost on the way', () => {
     expect(await page.locator('[data-testid="message"][data-state="pending"]').count()).toBe(1);
 
     // ...then the connection drops. The page resends under the same nonce after the reconnect.
-    link.cut();
+    link.down();
     await expect.poll(() => connectionState(page)).toBe('reconnecting');
     link.restore();
     await waitConnected(current, 30_000);
@@ -134,7 +134,7 @@ describe('a send whose confirmation is lost on the way', () => {
 });
 
 describe('catching up after a server restart (Redis backend)', () => {
-  let redis: RedisHandle;
+  let redis: TestRedis;
   let node: ServerHandle | undefined;
   let other: ServerHandle;
   let browser: Browser;

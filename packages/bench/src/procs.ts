@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
+import { redisAnswers } from '@roomcast/testing';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -134,21 +135,6 @@ export async function httpOk(port: number, path: string): Promise<boolean> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1000) });
   await response.arrayBuffer();
   return response.status === 200;
-}
-
-/** True when a Redis on `port` answers PING (raw RESP: no client library needed). */
-export function redisAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
 }
 
 export interface RedisProc extends Proc {

@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { spawnServer as spawnBuiltServer, type ServerProcess } from '@roomcast/testing';
 import { HISTORY_PAGE_MAX, type ChatMessage, type MessagesPage } from '@roomcast/protocol';
 import type { Config } from '../../src/config.js';
-import { eventually, freePort, startNode, type TestNode } from '../helpers.js';
+import { startNode, type TestNode } from '../helpers.js';
 
 /** An API key for HTTP publishing in these tests; the messages carry `user: "svc"`. */
 export const API_KEY = 'test-key-0123456789abcdef';
@@ -55,56 +53,12 @@ export const ids = (messages: ChatMessage[]): string[] => messages.map((message)
 
 // ---------------------------------------------------------------- child processes
 
-const SERVER_SCRIPT = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
-
-export interface ServerProcess {
-  url: string;
-  port: number;
-  process: ChildProcess;
-  /** Everything it printed, for failure messages. */
-  output(): string;
-  /** Sends `signal` (SIGKILL by default) and waits for the process to exit. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
+export type { ServerProcess } from '@roomcast/testing';
 
 /**
- * Runs the built server (`node apps/api/dist/server.js`) as its own process, as production does,
- * and waits until `/readyz` answers 200. The caller kills it (afterEach), by its PID.
+ * Runs the built server as its own process, as production does, with limits off (SOCKET_RATE=0)
+ * unless `env` says otherwise, and waits until `/readyz` answers 200. The caller kills it.
  */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  if (!existsSync(SERVER_SCRIPT)) throw new Error(`${SERVER_SCRIPT} is missing: build the API first (npm run build -w @roomcast/api)`);
-  const port = await freePort();
-  const child = spawn(process.execPath, [SERVER_SCRIPT], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', SOCKET_RATE: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const handle: ServerProcess = {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    process: child,
-    output: () => output,
-    async kill(signal = 'SIGKILL') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
-  try {
-    await eventually(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);
-        const response = await fetch(`${handle.url}/readyz`, { signal: AbortSignal.timeout(2000) });
-        return response.status === 200;
-      },
-      30_000,
-      'the server process to be ready',
-    );
-  } catch (error) {
-    await handle.kill();
-    throw error;
-  }
-  return handle;
+export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  return spawnBuiltServer({ SOCKET_RATE: '0', ...env });
 }

@@ -2,7 +2,7 @@ import { RoomClient, nodeWebSocketFactory, type NodeWebSocketConstructor } from 
 import type { ChatMessage } from '@roomcast/protocol';
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TestSocket, eventually, startCutProxy, startNode, type CutProxy, type TestNode } from '../helpers.js';
+import { TestSocket, eventually, startLink, startNode, type Link, type TestNode } from '../helpers.js';
 
 const KEY = 'idem-key-0123456789abcdef';
 const createSocket = nodeWebSocketFactory(WebSocket as unknown as NodeWebSocketConstructor);
@@ -91,13 +91,13 @@ describe('a socket send repeated with the same nonce', () => {
 
 describe('network blips (a connection cut, not closed, mid-send)', () => {
   let node: TestNode;
-  let proxy: CutProxy;
+  let proxy: Link;
   let client: RoomClient;
   const received: ChatMessage[] = [];
 
   beforeEach(async () => {
     node = await startNode({ socketRate: 0 });
-    proxy = await startCutProxy(node.port);
+    proxy = await startLink(node.port);
     received.length = 0;
     client = new RoomClient({ url: proxy.url, room: 'blip', createSocket, reconnectDelay: () => 100 });
     client.on('message', (message) => received.push(message));
@@ -114,7 +114,7 @@ describe('network blips (a connection cut, not closed, mid-send)', () => {
     proxy.hold('down');
     const { confirmed } = client.send('stored but unconfirmed');
     await eventually(async () => (await history(node, 'blip')).length === 1, 5000, 'the server to store it');
-    proxy.cut();
+    proxy.drop();
     const stored = await confirmed;
     expect(stored.message).toBe('stored but unconfirmed');
     expect((await history(node, 'blip')).map((message) => message.id)).toEqual([stored.id]);
@@ -127,7 +127,7 @@ describe('network blips (a connection cut, not closed, mid-send)', () => {
     const { confirmed } = client.send('lost on the way');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await history(node, 'blip')).toHaveLength(0);
-    proxy.cut();
+    proxy.drop();
     const stored = await confirmed;
     expect((await history(node, 'blip')).map((message) => message.id)).toEqual([stored.id]);
     await eventually(() => received.length === 1, 5000, 'the message in the log');
