@@ -13,6 +13,9 @@ function partsOf(id: string): [number, number] {
   return [Number(match[1]), Number(match[2])];
 }
 
+/** The time a message was stored, in ms since the epoch: the first part of its ID. */
+export const messageIdTime = (id: string): number => Number(id.slice(0, id.indexOf('-')));
+
 /** Negative when `a` comes before `b` in a room, zero when equal, positive after. */
 export function compareMessageIds(a: string, b: string): number {
   const [aMs, aSeq] = partsOf(a);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ROOM_PATTERN } from './constants.js';
 import { isMessageText, isRoomName, isUsername, pageLimit } from './http.js';
-import { compareMessageIds, isMessageId, nextMessageId } from './ids.js';
+import { compareMessageIds, isMessageId, messageIdTime, nextMessageId } from './ids.js';
 
 describe('names', () => {
   it('accepts room and user names by the documented rules', () => {
@@ -36,6 +36,7 @@ describe('message IDs', () => {
     expect(nextMessageId('10-4', 10)).toBe('10-5');
     expect(nextMessageId('10-4', 9)).toBe('10-5');
     expect(nextMessageId('10-4', 11)).toBe('11-0');
+    expect(messageIdTime('1732300000000-7')).toBe(1732300000000);
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 2 ** 40 }), { minLength: 1, maxLength: 50 }), (clock) => {
         let previous: string | undefined;

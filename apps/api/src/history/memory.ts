@@ -1,4 +1,4 @@
-import { SERVER_FRAME, compareMessageIds, nextMessageId, serializeFrame, type ChatMessage } from '@roomcast/protocol';
+import { SERVER_FRAME, compareMessageIds, messageIdTime, nextMessageId, serializeFrame, type ChatMessage } from '@roomcast/protocol';
 import { roomGroup, type ChannelLayer } from '../layer/channel-layer.js';
 import type { AppendOrigin, MessageDraft, ReadAfterResult, ReadBeforeResult, RoomHistory } from './room-history.js';
 
@@ -65,7 +65,7 @@ export class MemoryRoomHistory implements RoomHistory {
       room: draft.room,
       user: draft.user,
       message: draft.message,
-      ts: Number(id.slice(0, id.indexOf('-'))),
+      ts: messageIdTime(id),
     };
     log.lastId = id;
     log.messages.push(message);

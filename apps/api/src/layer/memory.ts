@@ -1,3 +1,4 @@
+import { messageIdTime } from '@roomcast/protocol';
 import { randomUUID } from 'node:crypto';
 import type { Metrics } from '../metrics.js';
 import type { Channel, ChannelLayer, GroupEvent } from './channel-layer.js';
@@ -44,7 +45,7 @@ export class MemoryChannelLayer implements ChannelLayer {
   }
 
   async groupSend(group: string, event: GroupEvent): Promise<void> {
-    if (this.metrics && event.id !== undefined) this.metrics.observeFanOut(Date.now() - Number(event.id.slice(0, event.id.indexOf('-'))));
+    if (this.metrics && event.id !== undefined) this.metrics.observeFanOut(Date.now() - messageIdTime(event.id));
     deliverToAll(this.groups.get(group), event);
   }
 

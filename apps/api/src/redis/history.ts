@@ -1,4 +1,4 @@
-import { SERVER_FRAME, compareMessageIds, type ChatMessage } from '@roomcast/protocol';
+import { SERVER_FRAME, compareMessageIds, messageIdTime, type ChatMessage } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type {
@@ -17,7 +17,6 @@ import './scripts.js';
 /** A stream entry as XRANGE returns it: the ID, then field names and values in turn. */
 type StreamEntry = [id: string, fields: string[]];
 
-const timeOf = (id: string): number => Number(id.slice(0, id.indexOf('-')));
 
 /**
  * The chat frame split around what only Redis knows when the append runs: the ID, and the time
@@ -57,7 +56,7 @@ export class RedisRoomHistory implements RoomHistory {
       between,
       JSON.stringify(origin),
     );
-    return { type: SERVER_FRAME.chatMessage, id, room: draft.room, user: draft.user, message: draft.message, ts: timeOf(id) };
+    return { type: SERVER_FRAME.chatMessage, id, room: draft.room, user: draft.user, message: draft.message, ts: messageIdTime(id) };
   }
 
   /** `append` unless `key` was used, with the check and the record in the same script: one round trip. */
@@ -78,7 +77,7 @@ export class RedisRoomHistory implements RoomHistory {
     );
     if (stored === 1) {
       const { room, user, message } = draft;
-      return { state: 'stored', message: { type: SERVER_FRAME.chatMessage, id: value, room, user, message, ts: timeOf(value) } };
+      return { state: 'stored', message: { type: SERVER_FRAME.chatMessage, id: value, room, user, message, ts: messageIdTime(value) } };
     }
     try {
       return value === '' ? { state: 'pending' } : { state: 'duplicate', message: JSON.parse(value) as ChatMessage };
@@ -121,7 +120,7 @@ export class RedisRoomHistory implements RoomHistory {
         this.log.warn({ room, id }, 'skipped a stream entry with no message field');
         continue;
       }
-      messages.push({ type: SERVER_FRAME.chatMessage, id, room, user, message, ts: timeOf(id) });
+      messages.push({ type: SERVER_FRAME.chatMessage, id, room, user, message, ts: messageIdTime(id) });
     }
     return messages;
   }

@@ -1,4 +1,4 @@
-import { SERVER_FRAME, isMessageId } from '@roomcast/protocol';
+import { SERVER_FRAME, isMessageId, messageIdTime } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Channel, ChannelLayer, GroupEvent } from '../layer/channel-layer.js';
@@ -230,7 +230,7 @@ export class RedisChannelLayer implements ChannelLayer {
       return;
     }
     if (event.type === SERVER_FRAME.chatMessage && event.id !== undefined) {
-      this.options.metrics.observeFanOut(Date.now() - Number(event.id.slice(0, event.id.indexOf('-'))));
+      this.options.metrics.observeFanOut(Date.now() - messageIdTime(event.id));
     }
     deliverToAll(members, event);
   }
