@@ -31,6 +31,16 @@ function frameAroundId(draft: MessageDraft): { before: string; between: string }
   };
 }
 
+/** The message a draft became once the script stored it under `id`. */
+const storedMessage = ({ room, user, message }: MessageDraft, id: string): ChatMessage => ({
+  type: SERVER_FRAME.chatMessage,
+  id,
+  room,
+  user,
+  message,
+  ts: messageIdTime(id),
+});
+
 /**
  * Each room's log is a Redis Stream trimmed to `limit`; the stream ID is the message ID (so it
  * is the same on every node and orders the room). The append script stores and publishes in one
@@ -56,7 +66,7 @@ export class RedisRoomHistory implements RoomHistory {
       between,
       JSON.stringify(origin),
     );
-    return { type: SERVER_FRAME.chatMessage, id, room: draft.room, user: draft.user, message: draft.message, ts: messageIdTime(id) };
+    return storedMessage(draft, id);
   }
 
   /** `append` unless `key` was used, with the check and the record in the same script: one round trip. */
@@ -75,10 +85,7 @@ export class RedisRoomHistory implements RoomHistory {
       JSON.stringify(origin),
       IDEMPOTENCY_TTL_MS,
     );
-    if (stored === 1) {
-      const { room, user, message } = draft;
-      return { state: 'stored', message: { type: SERVER_FRAME.chatMessage, id: value, room, user, message, ts: messageIdTime(value) } };
-    }
+    if (stored === 1) return { state: 'stored', message: storedMessage(draft, value) };
     try {
       return value === '' ? { state: 'pending' } : { state: 'duplicate', message: JSON.parse(value) as ChatMessage };
     } catch {
