@@ -52,8 +52,18 @@ export const CLOSE = {
   restarting: 1012,
   /** Too slow to keep up: reconnect with `since` to catch up from history. */
   tooSlow: 1013,
+  /** The session was signed out (logout anywhere): sign in again or continue as a guest. */
+  signedOut: 4001,
+  /** Removed from the room or banned: do not reconnect. */
+  forbidden: 4003,
 } as const;
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
 /** Close codes after which a client should not reconnect on its own. */
-export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CLOSE.policy]);
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CLOSE.policy, CLOSE.signedOut, CLOSE.forbidden]);
+
+/**
+ * The WebSocket subprotocol of the full Roomcast protocol. A client that offers it gets every
+ * frame; one that offers none (the Django tutorial page) gets only frames that carry `message`.
+ */
+export const SUBPROTOCOL = 'roomcast.v1';
