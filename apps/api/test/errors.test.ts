@@ -3,12 +3,12 @@ import { ERRORS, ERROR_CODES } from '@roomcast/protocol';
 import { describe, expect, it } from 'vitest';
 import { httpError } from '../src/errors.js';
 
-const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+const protocolDoc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
 
 describe('the error list', () => {
-  it('documents every code in the README with its status', () => {
+  it('documents every code in docs/protocol.md with its status', () => {
     const undocumented = ERROR_CODES.filter((code) => {
-      const row = readme.split('\n').find((line) => line.startsWith(`| \`${code}\` |`));
+      const row = protocolDoc.split('\n').find((line) => line.startsWith(`| \`${code}\` |`));
       if (!row) return true;
       const status = ERRORS[code].status;
       return !(row.includes(`| ${status} |`) || row.includes('| frame |'));

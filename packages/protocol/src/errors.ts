@@ -1,7 +1,7 @@
 /**
  * Every refusal Roomcast gives, over HTTP and in error frames. A code is the machine-readable
  * name; `status` is the HTTP status when the refusal is an HTTP answer. The API's error list is
- * built from this table, and a test checks every code here is documented in the README.
+ * built from this table, and a test checks every code here is documented in docs/protocol.md.
  */
 export const ERRORS = {
   invalid_room: { status: 400, message: 'Room names are 1 to 64 letters, digits, "_" or "-".' },
