@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { joinClusterMetrics, serveClusterMetrics, type WorkerMetrics } from './cluster-metrics.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { processRegistry } from './metrics.js';
 
 /** Shutdown must finish within this, or the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -56,8 +58,12 @@ function handleSignals(app: FastifyInstance): void {
   process.on('SIGINT', stop);
 }
 
-export async function main(config: Config = readConfig()): Promise<FastifyInstance> {
+export async function main(config: Config = readConfig(), workerMetrics?: WorkerMetrics): Promise<FastifyInstance> {
   const app = await buildApp(config);
+  if (workerMetrics) {
+    workerMetrics.offer(app.metrics.registries());
+    app.metrics.aggregateWith(workerMetrics.scrape);
+  }
   app.log.info(`Roomcast starting on the ${describeBackend(config)}`);
   if (config.sessionSecretGenerated) {
     app.log.warn('SESSION_SECRET is not set: using a random secret, so sessions end when this process stops');
@@ -105,6 +111,7 @@ function runPrimary(config: Config): void {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  serveClusterMetrics();
   log.info(`Roomcast starting ${config.workers} workers on the ${describeBackend(config)}`);
   for (let n = 0; n < config.workers; n += 1) fork();
 }
@@ -113,7 +120,13 @@ const config = readConfig();
 if (config.workers > 1 && cluster.isPrimary) {
   runPrimary(config);
 } else {
-  main(config).catch((error: unknown) => {
+  // A worker of ours answers the primary's metrics requests from its first moment.
+  let workerMetrics: WorkerMetrics | undefined;
+  if (config.workers > 1 && cluster.isWorker) {
+    workerMetrics = joinClusterMetrics();
+    workerMetrics.offer([processRegistry()]);
+  }
+  main(config, workerMetrics).catch((error: unknown) => {
     process.stderr.write(`roomcast: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   });

@@ -6,32 +6,34 @@ import { ids, spawnServer, type ServerProcess } from './cluster-helpers.js';
 const ROOM = 'workers';
 
 /** `/metrics` over a fresh connection (no keep-alive), so that node:cluster may hand it to any worker. */
-function scrape(base: string): Promise<{ node: string; openSockets: number }> {
+function scrape(base: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const request = get(`${base}/metrics`, { agent: false, headers: { connection: 'close' }, timeout: 5000 }, (response) => {
+    const request = get(`${base}/metrics`, { agent: false, headers: { connection: 'close' }, timeout: 10_000 }, (response) => {
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => {
-        const node = /roomcast_backend_info\{backend="redis",node="([^"]+)"\}/.exec(text)?.[1];
-        const open = /^roomcast_open_sockets (\d+)$/m.exec(text)?.[1];
-        if (node === undefined || open === undefined) reject(new Error(`unexpected /metrics: ${text.slice(0, 300)}`));
-        else resolve({ node, openSockets: Number(open) });
-      });
+      response.on('end', () => (response.statusCode === 200 ? resolve(text) : reject(new Error(`/metrics answered ${response.statusCode}: ${text}`))));
     });
     request.on('timeout', () => request.destroy(new Error('/metrics timed out')));
     request.on('error', reject);
   });
 }
 
-/** Scrapes until every one of `count` workers has answered (bounded); the latest answer of each. */
-async function scrapeWorkers(base: string, count: number): Promise<Map<string, number>> {
-  const seen = new Map<string, number>();
-  for (let attempt = 0; attempt < 40 && seen.size < count; attempt += 1) {
-    const { node, openSockets } = await scrape(base);
-    seen.set(node, openSockets);
+const nodesIn = (text: string): string[] => [...text.matchAll(/^roomcast_backend_info\{backend="redis",node="([^"]+)"\} 1$/gm)].map((match) => match[1]!);
+const valueIn = (text: string, name: string): number | undefined => {
+  const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
+  return value === undefined ? undefined : Number(value);
+};
+
+/** The process IDs that logged the upgrade of a room socket (pino's `pid`, request lines at debug). */
+function upgradePids(output: string): Set<number> {
+  const pids = new Set<number>();
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { pid?: number; msg?: string; req?: { url?: string } };
+    if (entry.msg === 'incoming request' && entry.req?.url?.startsWith('/ws/chat/') && entry.pid !== undefined) pids.add(entry.pid);
   }
-  return seen;
+  return pids;
 }
 
 describe('WORKERS=2 with REDIS_URL', () => {
@@ -48,16 +50,22 @@ describe('WORKERS=2 with REDIS_URL', () => {
 
   it('serves on one port from two worker processes, and messages cross between them', async () => {
     redis = await startRedis();
-    server = await spawnServer({ REDIS_URL: redis.url, WORKERS: '2' });
+    server = await spawnServer({ REDIS_URL: redis.url, WORKERS: '2', LOG_LEVEL: 'debug' });
     const base = server.url;
-    await eventually(async () => (await scrapeWorkers(base, 2)).size === 2, 30_000, 'both workers to answer');
+    // Whichever worker takes the scrape, it answers for both, once both have started.
+    await eventually(async () => nodesIn(await scrape(base)).length === 2, 30_000, 'one scrape to name both workers');
 
     for (let n = 0; n < 6; n += 1) sockets.push(await TestSocket.open(base, ROOM));
-    const perWorker = await scrapeWorkers(base, 2);
-    expect(perWorker.size).toBe(2);
-    // Each worker holds some of the sockets, so a message reaching all of them crossed workers.
-    for (const openSockets of perWorker.values()) expect(openSockets).toBeGreaterThanOrEqual(1);
-    expect([...perWorker.values()].reduce((sum, count) => sum + count, 0)).toBe(6);
+    // node:cluster dealt the upgrades to both workers...
+    expect(upgradePids(server.output()).size).toBe(2);
+    // ...and any one scrape counts the sockets of both, with the default process metrics.
+    for (let n = 0; n < 4; n += 1) {
+      const text = await scrape(base);
+      expect(nodesIn(text)).toHaveLength(2);
+      expect(valueIn(text, 'roomcast_open_sockets')).toBe(6);
+      expect(valueIn(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+      expect(text).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+    }
 
     sockets.forEach((socket, n) => socket.send({ message: `from socket ${n}` }));
     const received = await Promise.all(sockets.map((socket) => socket.waitForMessages(6, 20_000)));

@@ -95,6 +95,14 @@ describe('hardening', () => {
     expect(text).toContain('# TYPE roomcast_fanout_latency_ms histogram');
     expect(text).toContain('roomcast_slow_consumer_closes_total 0');
     expect(text).toContain('roomcast_redis_reconnects_total 0');
+    // The standard process and Node metrics: CPU, memory, heap, event loop lag, GC, handles.
+    expect(value('process_cpu_user_seconds_total')).toBeGreaterThan(0);
+    expect(value('process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(value('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(value('nodejs_active_handles_total')).toBeGreaterThan(0);
+    for (const name of ['nodejs_eventloop_lag_seconds gauge', 'nodejs_eventloop_lag_p99_seconds gauge', 'nodejs_gc_duration_seconds histogram']) {
+      expect(text).toContain(`# TYPE ${name}`);
+    }
     await Promise.all([a.close(), b.close()]);
   });
 });
