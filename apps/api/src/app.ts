@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
 import { installErrorHandlers } from './errors.js';
 import backendPlugin from './plugins/backend.js';
+import openapi from './plugins/openapi.js';
 import securityHeaders from './plugins/security-headers.js';
 import sessionPlugin from './plugins/session.js';
 import staticPlugin from './plugins/static.js';
@@ -73,6 +74,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   installErrorHandlers(app);
 
   await app.register(securityHeaders);
+  // Before any route: it collects them as they are added.
+  await app.register(openapi);
   await app.register(backendPlugin);
   await app.register(sessionPlugin);
   await app.register(websocket, {

@@ -34,7 +34,7 @@ export default fp<WebRootOptions>(
     });
 
     // The SPA's room route: the browser asks for the page, the SPA's router draws the room.
-    app.get('/chat/*', (_request, reply) => reply.sendFile('index.html'));
+    app.get('/chat/*', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
   },
   { name: 'roomcast-static', fastify: '5.x' },
 );

@@ -1,6 +1,7 @@
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, UserBody, isUsername } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
+import { SECURITY, refusals } from '../openapi/route-docs.js';
 import { SESSION_COOKIE } from '../plugins/session.js';
 import type { SessionUser } from '../types.js';
 import { requireAllowedOrigin } from './guards.js';
@@ -14,8 +15,13 @@ interface CredentialsBody {
 const credentialsSchema = {
   type: 'object',
   required: ['username', 'password'],
-  properties: { username: { type: 'string' }, password: { type: 'string' } },
+  properties: {
+    username: { type: 'string', description: '3 to 32 letters, digits, ".", "_" or "-"; unique case-insensitively.' },
+    password: { type: 'string', description: '8 to 200 characters.' },
+  },
 } as const;
+
+const SESSION_COOKIE_SET = `Sets the \`${SESSION_COOKIE}\` session cookie (HttpOnly, SameSite=Lax, 7 days).`;
 
 interface Limit {
   /** Attempts regained per second. */
@@ -71,7 +77,19 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Body: CredentialsBody }>(
     '/auth/register',
-    { onRequest: [requireAllowedOrigin], schema: { body: credentialsSchema, response: { 201: UserBody } } },
+    {
+      onRequest: [requireAllowedOrigin],
+      schema: {
+        tags: ['auth'],
+        summary: 'Register an account and log in',
+        description: SESSION_COOKIE_SET,
+        body: credentialsSchema,
+        response: {
+          201: { description: 'Registered and logged in.', ...UserBody },
+          ...refusals('invalid_body', 'invalid_username', 'invalid_password', 'forbidden_origin', 'username_taken', 'rate_limited', 'unavailable'),
+        },
+      },
+    },
     async (request, reply) => {
       const { username, password } = request.body;
       await limit(request, `register:ip:${request.ip}`, AUTH_LIMITS.registerPerIp);
@@ -88,7 +106,19 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Body: CredentialsBody }>(
     '/auth/login',
-    { onRequest: [requireAllowedOrigin], schema: { body: credentialsSchema, response: { 200: UserBody } } },
+    {
+      onRequest: [requireAllowedOrigin],
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in',
+        description: `${SESSION_COOKIE_SET} A fresh session ID at every login.`,
+        body: credentialsSchema,
+        response: {
+          200: { description: 'Logged in.', ...UserBody },
+          ...refusals('invalid_body', 'invalid_credentials', 'forbidden_origin', 'rate_limited', 'unavailable'),
+        },
+      },
+    },
     async (request) => {
       const { username, password } = request.body;
       await limit(request, `login:ip:${request.ip}`, AUTH_LIMITS.loginPerIp);
@@ -106,7 +136,14 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post('/auth/logout', { onRequest: [requireAllowedOrigin] }, async (request, reply) => {
+  const logoutSchema = {
+    tags: ['auth'],
+    summary: 'Log out',
+    description: 'Ends the session in the store, so its cookie stops working on every node.',
+    security: SECURITY.session,
+    response: { 204: { description: 'Logged out (also when there was no session).', type: 'null' }, ...refusals('forbidden_origin') },
+  };
+  app.post('/auth/logout', { onRequest: [requireAllowedOrigin], schema: logoutSchema }, async (request, reply) => {
     // Destroyed in the store, so the cookie stops working on every node, not only in this browser.
     if (request.user) request.log.info({ username: request.user.username }, 'logged out');
     await request.session?.destroy();
@@ -115,7 +152,13 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     return reply.status(204).send();
   });
 
-  app.get('/auth/me', { schema: { response: { 200: UserBody } } }, async (request) => {
+  const meSchema = {
+    tags: ['auth'],
+    summary: 'Who is logged in',
+    security: SECURITY.session,
+    response: { 200: { description: 'The logged-in user.', ...UserBody }, ...refusals('unauthorized') },
+  };
+  app.get('/auth/me', { schema: meSchema }, async (request) => {
     if (!request.user) throw httpError('unauthorized', 'You are not logged in.');
     return { user: request.user };
   });

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { RoomConsumer } from '../consumers/room-consumer.js';
 import { httpError } from '../errors.js';
+import { SECURITY, refusals } from '../openapi/route-docs.js';
 import { requireAllowedOrigin, requireRoom } from './guards.js';
 
 async function requireSocketUser(request: FastifyRequest): Promise<void> {
@@ -103,10 +104,35 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
   };
   startHeartbeat(app, app.config.heartbeatMs);
 
+  const socketSchema = {
+    tags: ['rooms'],
+    summary: 'Follow a room live (WebSocket)',
+    description:
+      'A WebSocket upgrade (`Upgrade: websocket`; offer the subprotocol `roomcast.v1` for every frame type). Send `{"message": "text"}`; receive `chat.message`, `presence`, `typing`, `recovered` and `error` frames, as docs/protocol.md describes. Every check runs before the upgrade, so a refusal is a plain HTTP answer.',
+    security: SECURITY.anyone,
+    params: { type: 'object', properties: { room: { type: 'string', description: '1 to 64 letters, digits, "_" or "-".' } } },
+    querystring: {
+      type: 'object',
+      properties: {
+        since: {
+          type: 'string',
+          description: 'Resume after this message ID: every kept message after it first, then `recovered`, then live ones, with no gap and no duplicate.',
+        },
+      },
+    },
+    response: {
+      101: { description: 'Switching Protocols: the socket is open and joined to the room.', type: 'null' },
+      ...refusals('invalid_room', 'invalid_query', 'login_required', 'forbidden_origin', 'rate_limited'),
+    },
+  };
+
   app.get<{ Params: { room: string }; Querystring: { since?: string } }>(
     '/ws/chat/:room',
     {
       websocket: true,
+      schema: socketSchema,
+      // @fastify/websocket hides socket routes from the OpenAPI document; this one is the API's heart.
+      config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }) },
       preValidation: [requireRoom, requireAllowedOrigin, requireSocketUser, requireValidSince, requireConnectionSlot],
     },
     (socket, request) => {

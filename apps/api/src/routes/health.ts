@@ -1,11 +1,33 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 import { errorBody, httpError } from '../errors.js';
 import { METRICS_CONTENT_TYPE } from '../metrics.js';
+import { refusals } from '../openapi/route-docs.js';
+
+const statusBody = (description: string, properties: Record<string, object> = {}) => ({
+  description,
+  type: 'object',
+  required: ['status'],
+  properties: { status: { type: 'string' }, ...properties },
+});
 
 export default async function healthRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  const healthzSchema = {
+    tags: ['operations'],
+    summary: 'Liveness: the process runs',
+    response: { 200: statusBody('`{"status": "ok"}` while the process runs.') },
+  };
+  app.get('/healthz', { schema: healthzSchema }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
+  const readyzSchema: FastifySchema = {
+    tags: ['operations'],
+    summary: 'Readiness: the backend answers',
+    description: 'Point a load balancer\'s health check or a readiness probe here.',
+    response: {
+      200: statusBody('The backend (Redis, or the embedded one) answers.', { backend: { type: 'string', enum: ['memory', 'redis'] } }),
+      ...refusals('unavailable'),
+    },
+  };
+  app.get('/readyz', { schema: readyzSchema }, async (_request, reply) => {
     const ready = await app.backend.ready().catch(() => false);
     if (ready) return { status: 'ready', backend: app.backend.kind };
     return reply.status(503).send(errorBody('unavailable', `The ${app.backend.kind} backend does not answer.`));
@@ -17,7 +39,16 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
     node: app.backend.nodeId,
   }));
 
-  app.get('/metrics', async (request, reply) => {
+  const metricsSchema = {
+    tags: ['operations'],
+    summary: 'Prometheus metrics',
+    description: 'Process and Node.js metrics and Roomcast\'s own; under WORKERS, of every worker.',
+    response: {
+      200: { description: 'Prometheus text format 0.0.4.', content: { [METRICS_CONTENT_TYPE]: { schema: { type: 'string' } } } },
+      ...refusals('unavailable'),
+    },
+  };
+  app.get('/metrics', { schema: metricsSchema }, async (request, reply) => {
     let text: string;
     try {
       text = await app.metrics.render();

@@ -4,12 +4,14 @@ import {
   MAX_MESSAGE_LENGTH,
   MessagesQuery,
   PostMessageBody,
+  RoomParams,
   pageLimit,
   type MessagesPage,
   type RoomsList,
 } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
+import { MessageAnswer, MessagesPageAnswer, RoomsListAnswer, SECURITY, refusals } from '../openapi/route-docs.js';
 import { idempotencyKeyOf, type Published } from '../rooms/publisher.js';
 import { originAllowed } from '../security/origin.js';
 import { presentedApiKey, requireReader, requireRoom } from './guards.js';
@@ -28,6 +30,18 @@ function publisherOf(request: FastifyRequest): { user: string; identity: string 
 /** An `Idempotency-Key`: 1 to 255 visible ASCII characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** For the document only: the header is checked by `idempotencyKeyHeader`, with its own message. */
+const IdempotencyHeaders = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      description:
+        '1 to 255 visible ASCII characters. A repeat within 24 hours (same key or user) answers the first result again, with `Idempotent-Replayed: true`, and stores nothing.',
+    },
+  },
+};
+
 function idempotencyKeyHeader(request: FastifyRequest): string | undefined {
   const raw = request.headers['idempotency-key'];
   if (raw === undefined) return undefined;
@@ -40,7 +54,23 @@ function idempotencyKeyHeader(request: FastifyRequest): string | undefined {
 export default async function roomRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: { room: string }; Body: PostMessageBody }>(
     '/rooms/:room/messages',
-    { preValidation: [requireRoom], schema: { body: PostMessageBody } },
+    {
+      preValidation: [requireRoom],
+      schema: {
+        tags: ['rooms'],
+        summary: 'Post a message into a room',
+        description:
+          'Answers once the message is stored and fanned out to every socket of the room. With an API key the message carries the key\'s name as `user`; with a session (from an allowed origin), the user\'s.',
+        security: SECURITY.apiKeyOrSession,
+        params: RoomParams,
+        headers: IdempotencyHeaders,
+        body: PostMessageBody,
+        response: {
+          201: { description: 'The stored message (the same shape as the socket\'s `chat.message` frame).', ...MessageAnswer },
+          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'forbidden_origin', 'too_large', 'too_long', 'rate_limited', 'unavailable', 'unconfirmed'),
+        },
+      },
+    },
     async (request, reply) => {
       const { user, identity } = publisherOf(request);
       const idempotencyKey = idempotencyKeyHeader(request);
@@ -68,7 +98,22 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { room: string }; Querystring: MessagesQuery }>(
     '/rooms/:room/messages',
-    { preValidation: [requireRoom, requireReader], schema: { querystring: MessagesQuery } },
+    {
+      preValidation: [requireRoom, requireReader],
+      schema: {
+        tags: ['rooms'],
+        summary: 'Read a page of a room\'s history',
+        description:
+          'The newest `limit` messages before `before` (or the newest of all), oldest first. Page back with `before` set to the oldest `id` you have while `hasMore` is true.',
+        security: SECURITY.anyone,
+        params: RoomParams,
+        querystring: MessagesQuery,
+        response: {
+          200: { description: 'A page of messages, oldest first.', ...MessagesPageAnswer },
+          ...refusals('invalid_room', 'invalid_query', 'login_required', 'unauthorized'),
+        },
+      },
+    },
     async (request): Promise<MessagesPage> => {
       const { before } = request.query;
       const limit = pageLimit(request.query.limit, HISTORY_PAGE_DEFAULT);
@@ -77,7 +122,13 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get('/rooms', { preValidation: [requireReader] }, async (): Promise<RoomsList> => ({
+  const roomsSchema = {
+    tags: ['rooms'],
+    summary: 'List the rooms with someone online',
+    security: SECURITY.anyone,
+    response: { 200: { description: 'Rooms with someone online, across all nodes.', ...RoomsListAnswer }, ...refusals('login_required', 'unauthorized') },
+  };
+  app.get('/rooms', { preValidation: [requireReader], schema: roomsSchema }, async (): Promise<RoomsList> => ({
     rooms: await app.backend.presence.rooms(),
   }));
 }
