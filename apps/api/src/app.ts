@@ -1,6 +1,7 @@
 import websocket from '@fastify/websocket';
 import { CLOSE, MAX_BODY_BYTES, MAX_FRAME_BYTES } from '@roomcast/protocol';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import pinoPretty from 'pino-pretty';
 import type { Config } from './config.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
 import { installErrorHandlers } from './errors.js';
@@ -46,11 +47,18 @@ export const LOG_REDACT = [
   'err.command.args',
 ];
 
-function loggerOptions(config: Config, options: BuildOptions): FastifyServerOptions['logger'] {
+/**
+ * The pino options of an app (and of the WORKERS primary): redacted, and at a terminal readable
+ * lines (pino-pretty, written synchronously so nothing is lost at exit) instead of JSON.
+ */
+export function loggerOptions(config: Config, options: BuildOptions = {}): FastifyServerOptions['logger'] {
+  const stream =
+    options.logStream ??
+    (config.logFormat === 'pretty' ? pinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined);
   return {
     level: config.logLevel,
     redact: { paths: LOG_REDACT, censor: '[redacted]' },
-    ...(options.logStream ? { stream: options.logStream } : {}),
+    ...(stream ? { stream } : {}),
   };
 }
 

@@ -33,6 +33,8 @@ export interface Config {
   trustProxy: boolean;
   production: boolean;
   logLevel: string;
+  /** `pretty`: readable lines (pino-pretty) for a person at a terminal; `json`: one JSON object a line. */
+  logFormat: 'json' | 'pretty';
   /** Directory of the built SPA to serve; undefined serves none. */
   webRoot: string | undefined;
 }
@@ -138,8 +140,18 @@ function workers(env: Env): number {
   return integer(env, 'WORKERS', 1, 1, 256);
 }
 
-/** Reads and checks the environment. Throws a ConfigError naming the first bad variable. */
-export function loadConfig(env: Env = process.env, defaults: { webRoot?: string } = {}): Config {
+function logFormat(env: Env, tty: boolean): 'json' | 'pretty' {
+  const raw = env.LOG_FORMAT?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return tty ? 'pretty' : 'json';
+  if (raw === 'json' || raw === 'pretty') return raw;
+  throw new ConfigError('LOG_FORMAT', `must be json or pretty, got ${JSON.stringify(raw)}`);
+}
+
+/**
+ * Reads and checks the environment. Throws a ConfigError naming the first bad variable.
+ * `defaults.tty`: stdout is a terminal, so logs default to readable lines.
+ */
+export function loadConfig(env: Env = process.env, defaults: { webRoot?: string; tty?: boolean } = {}): Config {
   const production = env.NODE_ENV === 'production';
   const secret = sessionSecret(env, production);
   const host = env.HOST?.trim() || '127.0.0.1';
@@ -165,6 +177,7 @@ export function loadConfig(env: Env = process.env, defaults: { webRoot?: string 
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     production,
     logLevel,
+    logFormat: logFormat(env, defaults.tty ?? false),
     webRoot: env.WEB_ROOT?.trim() || defaults.webRoot,
   };
   if (config.workers > 1 && config.redisUrl === undefined) {

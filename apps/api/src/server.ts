@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { buildApp } from './app.js';
+import { buildApp, loggerOptions } from './app.js';
 import { joinClusterMetrics, serveClusterMetrics, type WorkerMetrics } from './cluster-metrics.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { processRegistry } from './metrics.js';
@@ -17,7 +17,7 @@ const builtWeb = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 function readConfig(): Config {
   try {
-    return loadConfig(process.env, existsSync(builtWeb) ? { webRoot: builtWeb } : {});
+    return loadConfig(process.env, { tty: process.stdout.isTTY === true, ...(existsSync(builtWeb) ? { webRoot: builtWeb } : {}) });
   } catch (error) {
     if (error instanceof ConfigError) {
       // No logger exists yet: one plain line naming the variable, then a failing exit.
@@ -81,7 +81,7 @@ export async function main(config: Config = readConfig(), workerMetrics?: Worker
  */
 function runPrimary(config: Config): void {
   // The primary runs no app; a bare Fastify instance lends it the workers' pino logger.
-  const log = Fastify({ logger: { level: config.logLevel } }).log;
+  const log = Fastify({ logger: loggerOptions(config) }).log;
   // One secret for every worker, or a session made on one would be refused by the others.
   const env = config.sessionSecretGenerated ? { SESSION_SECRET: config.sessionSecret } : {};
   if (config.sessionSecretGenerated) {

@@ -60,3 +60,13 @@ describe('auth-related settings', () => {
     ]);
   });
 });
+
+describe('log format', () => {
+  it('is readable at a terminal and JSON otherwise, unless LOG_FORMAT says which', () => {
+    expect(loadConfig({}, { tty: true }).logFormat).toBe('pretty');
+    expect(loadConfig({}, { tty: false }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, { tty: true }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(failure({ LOG_FORMAT: 'xml' }).variable).toBe('LOG_FORMAT');
+  });
+});

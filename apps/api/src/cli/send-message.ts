@@ -11,14 +11,24 @@ import { isRoomName, roomMessagesPath, type ChatMessage, type ErrorBody } from '
 
 const USAGE = `usage: npm run send-message -- ROOM TEXT [--url http://127.0.0.1:8000] [--key KEY]
 
-Posts TEXT to ROOM on a running Roomcast server. The API key comes from --key, or else from
-the first key in API_KEYS (a "name:key" entry posts as "name").`;
+Posts TEXT to ROOM on a running Roomcast server: the one at --url, else at ROOMCAST_URL, else
+on this machine's PORT (default 8000). The API key comes from --key, or else from the first
+key in API_KEYS (a "name:key" entry posts as "name").`;
 
 export interface SendOptions {
   room: string;
   text: string;
   url: string;
   key: string | undefined;
+}
+
+/** The server to post to: ROOMCAST_URL, else this machine on PORT (as `npm start` reads it). */
+export function urlFromEnv(env: Record<string, string | undefined>): string | { error: string } {
+  const url = env.ROOMCAST_URL?.trim();
+  if (url) return url;
+  const port = env.PORT?.trim() || '8000';
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) return { error: `PORT must be a port number, got ${JSON.stringify(port)}.` };
+  return `http://127.0.0.1:${port}`;
 }
 
 /** The key to use: --key, else the first API_KEYS entry (without its `name:` part). */
@@ -44,10 +54,12 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
   const [room, ...words] = parsed.positionals;
   if (room === undefined || words.length === 0) return USAGE;
   if (!isRoomName(room)) return `"${room}" is not a room name: use 1 to 64 letters, digits, "_" or "-".`;
+  const url = parsed.values.url ?? urlFromEnv(env);
+  if (typeof url !== 'string') return url.error;
   return {
     room,
     text: words.join(' '),
-    url: parsed.values.url ?? env.ROOMCAST_URL ?? 'http://127.0.0.1:8000',
+    url,
     key: parsed.values.key ?? keyFromEnv(env),
   };
 }

@@ -56,8 +56,12 @@ describe('npm start and npm run send-message, as the README says', () => {
     }
   });
 
-  it('says in its first lines that it runs on the embedded backend', () => {
-    expect(output).toContain('embedded in-memory backend');
+  it('says what it builds, then logs JSON lines when its output is not a terminal', () => {
+    expect(output).toContain('roomcast: building the server and the web app');
+    expect(output).toMatch(/roomcast: (built \d+ packages|nothing to rebuild).*; starting the server/);
+    const logLines = output.split('\n').filter((line) => line.startsWith('{'));
+    const first = JSON.parse(logLines[0]!) as { level: number; msg: string };
+    expect(first.msg).toContain('embedded in-memory backend');
   });
 
   it('serves a real client, and the CLI delivers a message to it', async () => {
@@ -73,9 +77,11 @@ describe('npm start and npm run send-message, as the README says', () => {
     await joined;
     expect(client.status).toBe('open');
 
+    // The server on PORT of this machine, as `npm start` reads it: no URL needed.
     const sent = await run('npm', ['run', '--silent', 'send-message', '--', 'announcements', 'deploy', 'finished'], {
       API_KEYS: `cli:${KEY}`,
-      ROOMCAST_URL: `http://127.0.0.1:${port}`,
+      PORT: String(port),
+      ROOMCAST_URL: '',
       TURBO_TELEMETRY_DISABLED: '1',
     });
     expect(sent.stderr).not.toContain('send-message:');
