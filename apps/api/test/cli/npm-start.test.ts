@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RoomClient, nodeWebSocketFactory, type NodeWebSocketConstructor } from '@roomcast/client';
 import type { ChatMessage } from '@roomcast/protocol';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, freePort } from '../helpers.js';
+import { spawnGroup, type ProcessGroup } from './process-group.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const KEY = 'cli-key-0123456789abcdef';
@@ -22,39 +23,22 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
 }
 
 describe('npm start and npm run send-message, as the README says', () => {
-  let server: ChildProcess;
+  let server: ProcessGroup;
   let port: number;
   let output = '';
 
   beforeAll(async () => {
     port = await freePort();
     // Its own process group, so stopping it stops npm and the node process it started.
-    server = spawn('npm', ['start'], {
+    server = spawnGroup('npm', ['start'], {
       cwd: repoRoot,
-      detached: true,
       env: { ...process.env, PORT: String(port), API_KEYS: `cli:${KEY}`, REDIS_URL: '', TURBO_TELEMETRY_DISABLED: '1' },
     });
-    server.stdout!.on('data', (chunk) => (output += chunk));
-    server.stderr!.on('data', (chunk) => (output += chunk));
-    await eventually(
-      async () => {
-        if (server.exitCode !== null) throw new Error(`npm start exited with ${server.exitCode}:\n${output.slice(-2000)}`);
-        return (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200;
-      },
-      120_000,
-      'npm start to answer /healthz',
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n--- npm start output ---\n${output.slice(-2000)}`);
-    });
+    await server.ready(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 120_000, 'npm start to answer /healthz');
+    output = server.output();
   }, 150_000);
 
-  afterAll(async () => {
-    if (server.pid !== undefined && server.exitCode === null) {
-      const exited = new Promise((resolve) => server.once('exit', resolve));
-      process.kill(-server.pid, 'SIGTERM');
-      await exited;
-    }
-  });
+  afterAll(() => server.stop());
 
   it('says what it builds, then logs JSON lines when its output is not a terminal', () => {
     expect(output).toContain('roomcast: building the server and the web app');

@@ -1,37 +1,29 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { SERVER_SCRIPT } from '@roomcast/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, freePort } from '../helpers.js';
+import { spawnGroup, type ProcessGroup } from './process-group.js';
 
 const SCRIPT = '/usr/bin/script';
 
 describe('the server at a terminal', () => {
-  let terminal: ChildProcess;
+  let terminal: ProcessGroup;
   let port: number;
   let output = '';
 
   beforeAll(async () => {
     if (!existsSync(SCRIPT)) throw new Error(`${SCRIPT} is missing: install util-linux (Debian: apt-get install -y bsdutils) to give the server a terminal`);
     port = await freePort();
-    // `script` runs the server on a pseudo-terminal, as a person's shell would; its own group.
-    terminal = spawn(SCRIPT, ['-qec', `exec ${process.execPath} ${SERVER_SCRIPT}`, '/dev/null'], {
-      detached: true,
+    // `script` runs the server on a pseudo-terminal, as a person's shell would.
+    terminal = spawnGroup(SCRIPT, ['-qec', `exec ${process.execPath} ${SERVER_SCRIPT}`, '/dev/null'], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), LOG_LEVEL: 'info', TERM: 'dumb' },
-      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    terminal.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await eventually(() => output.includes('Roomcast ready'), 30_000, 'the server to say it is ready').catch((error: unknown) => {
-      throw new Error(`${String(error)}\n--- terminal ---\n${output}`);
-    });
+    await terminal.ready(() => terminal.output().includes('Roomcast ready'), 30_000, 'the server to say it is ready');
+    output = terminal.output();
   }, 40_000);
 
   afterAll(async () => {
-    if (terminal.pid !== undefined && terminal.exitCode === null) {
-      const exited = new Promise((resolve) => terminal.once('exit', resolve));
-      process.kill(-terminal.pid, 'SIGTERM');
-      await exited;
-    }
+    await terminal.stop();
     // The server went with its terminal.
     await eventually(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined)) === undefined, 15_000, 'the server to stop');
   });
