@@ -11,7 +11,7 @@ const REPO = fileURLToPath(new URL('../', import.meta.url));
 const TURBO = fileURLToPath(new URL('../node_modules/.bin/turbo', import.meta.url));
 const SERVER = fileURLToPath(new URL('../apps/api/dist/server.js', import.meta.url));
 /** While a build runs, a line at least this often says it still does. */
-const STILL_BUILDING_EVERY_MS = 5000;
+const STILL_BUILDING_EVERY_MS = 10_000;
 
 const say = (text) => process.stdout.write(`roomcast: ${text}\n`);
 const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;

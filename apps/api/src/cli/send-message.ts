@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run send-message -- ROOM TEXT`: posts a message into a room of a running server over its
- * HTTP API, like the seeds' `manage.py send_message`. Works against either backend, since it
+ * HTTP API, like a Django project's `manage.py send_message` command. Works against either backend, since it
  * goes through the same publish path as every other message.
  */
 import { realpathSync } from 'node:fs';
