@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** A series' Prometheus name and help text. */
+type Spec = readonly [name: string, help: string];
+
 /**
  * Roomcast's counters: the field the code bumps, and the Prometheus series it is served as.
  * Adding one is one line here; the field then exists on `Metrics` (`metrics.bansTotal += 1`).
@@ -11,12 +14,12 @@ const COUNTERS = {
   messagesOut: ['roomcast_messages_out_total', 'Chat message copies handed to sockets on this node.'],
   slowConsumerCloses: ['roomcast_slow_consumer_closes_total', 'Sockets closed with 1013 for falling behind.'],
   redisReconnects: ['roomcast_redis_reconnects_total', 'Times the Redis connection came back.'],
-} as const satisfies Record<string, readonly [name: string, help: string]>;
+} as const satisfies Record<string, Spec>;
 
 /** Gauges kept the same way: a field the code sets, read when scraped. */
 const GAUGES = {
   openSockets: ['roomcast_open_sockets', 'Open chat WebSockets on this node.'],
-} as const satisfies Record<string, readonly [name: string, help: string]>;
+} as const satisfies Record<string, Spec>;
 
 type Counts = { -readonly [K in keyof typeof COUNTERS | keyof typeof GAUGES]: number };
 
@@ -28,8 +31,6 @@ export interface NodeGauges {
   backend: string;
   node: string;
 }
-
-type Spec = readonly [name: string, help: string];
 
 /** A series whose value is read from `read()` each time it is scraped. */
 function readAtScrape(registers: Registry[], kind: 'counter' | 'gauge', [name, help]: Spec, read: () => number): void {
