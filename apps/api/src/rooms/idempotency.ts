@@ -4,7 +4,7 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** A key is never remembered longer than its room: once the room is forgotten, so are its keys. */
 export const idempotencyTtlMs = (roomIdleTtlMs: number): number => Math.min(IDEMPOTENCY_TTL_MS, roomIdleTtlMs);
 
-/** What one embedded entry costs besides its strings: the map slot and the record, measured at about 100 bytes. */
+/** What one embedded entry costs besides its strings: the map slot and the record. */
 const ENTRY_OVERHEAD_BYTES = 120;
 
 export interface RecentKeysLimits {
@@ -22,9 +22,10 @@ interface Entry {
 
 /**
  * The embedded backend's memory of publish keys: key to message ID, in insertion order, each
- * for `ttlMs`, bounded by count and by bytes. Only the ID is kept (about 250 bytes an entry at
- * most, with a 64-character room, a 32-character user and a 64-character nonce), never the
- * message: a repeat is answered from the room's history, or from its own draft once trimmed.
+ * for `ttlMs`, bounded by count and by bytes (estimated at two bytes a character, an
+ * overestimate: ~210 bytes of heap measured with the longest room, client ID and nonce). Only
+ * the ID is kept, never the message: a repeat is answered from the room's history, or from its
+ * own draft once trimmed.
  */
 export class RecentKeys {
   private readonly entries = new Map<string, Entry>();
