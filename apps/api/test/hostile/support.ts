@@ -62,7 +62,7 @@ export async function post(
 }
 
 /** Every message kept in `room` (up to 200), oldest first. */
-export async function roomMessages(node: TestNode, room: string): Promise<Array<{ id: string; message: string }>> {
+export async function roomMessages(node: { url: string }, room: string): Promise<Array<{ id: string; message: string }>> {
   const response = await fetch(`${node.url}/rooms/${room}/messages?limit=200`);
   return ((await response.json()) as { messages: Array<{ id: string; message: string }> }).messages;
 }
