@@ -1,4 +1,4 @@
-/** The watch timer's period... */
+/** How often the watch timer should fire... */
 const TICK_MS = 100;
 /** ...and how late it must be before the lateness counts as a stall (GC pauses and busy turns do not). */
 const STALL_MIN_MS = 500;

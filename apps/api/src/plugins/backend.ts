@@ -1,9 +1,9 @@
 import type {} from '@fastify/redis';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createBackend } from '../backend.js';
 import { Metrics } from '../metrics.js';
 import { Publisher } from '../rooms/publisher.js';
-import type { FastifyInstance } from 'fastify';
 import '../types.js';
 
 /**
