@@ -12,6 +12,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { Backend } from '../backend.js';
+import { isBackendError } from '../backend-errors.js';
 import type { Config } from '../config.js';
 import { roomGroup, type Channel, type GroupEvent } from '../layer/channel-layer.js';
 import type { MessageBudgets } from '../limits/message-budgets.js';
@@ -136,6 +137,13 @@ export class RoomConsumer implements Channel {
       this.early = [];
       for (const text of early) this.receive(text);
     } catch (error) {
+      // Redis away or out of memory: say so (an `unavailable` frame), then 1011 (reconnect later).
+      if (isBackendError(error)) {
+        this.log.warn({ err: error }, 'socket could not join its room: backend unavailable');
+        this.refuse('unavailable', 'The backend is unavailable; reconnect in a moment.');
+        this.close(CLOSE.serverError, 'backend unavailable');
+        return;
+      }
       this.log.error({ err: error }, 'socket could not join its room');
       this.close(CLOSE.serverError, 'server error');
     }

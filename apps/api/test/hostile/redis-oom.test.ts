@@ -55,6 +55,12 @@ describe('Redis out of memory (maxmemory + noeviction)', () => {
     expect(refusal).toMatchObject({ code: 'unavailable', nonce: 'oom-socket-1' });
     expect(socket.ws.readyState).toBe(socket.ws.OPEN);
 
+    // A new socket cannot join (presence is a write): it is told why, then closed 1011.
+    const late = TestSocket.connect(node.url, 'oom');
+    const lateClose = await late.closed;
+    expect(late.frames).toEqual([expect.objectContaining({ type: 'error', code: 'unavailable' })]);
+    expect(lateClose.code).toBe(1011);
+
     // Nothing was written: no log, no publish key, no account.
     expect(await admin.exists('rc:room:oom:log')).toBe(0);
     expect(await admin.keys('rc:idem:*')).toEqual([]);
