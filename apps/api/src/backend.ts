@@ -9,7 +9,6 @@ import { MemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 import type { Metrics } from './metrics.js';
 import { MemoryPresence } from './presence/memory.js';
 import type { Presence } from './presence/presence.js';
-import { MemoryIdempotencyStore, type IdempotencyStore } from './rooms/idempotency.js';
 
 export type BackendKind = 'memory' | 'redis';
 
@@ -22,10 +21,11 @@ export interface Backend {
   readonly history: RoomHistory;
   readonly presence: Presence;
   readonly limiter: RateLimiter;
-  /** Remembered publishes (Idempotency-Key, socket nonces), so a repeat stores nothing new. */
-  readonly idempotency: IdempotencyStore;
-  /** True while the backend answers (`/readyz`). */
-  ready(): Promise<boolean>;
+  /**
+   * Whether the backend can take writes now (`/readyz`): `ready`, or why not. A Redis that
+   * answers PING but is out of memory refuses every publish, so it is not ready.
+   */
+  ready(): Promise<true | string>;
   close(): Promise<void>;
 }
 
@@ -39,10 +39,9 @@ export interface BackendContext {
 
 export function createMemoryBackend({ config, metrics }: BackendContext): Backend {
   const layer = new MemoryChannelLayer(metrics);
-  const history = new MemoryRoomHistory(layer, config.historyLimit);
+  const history = new MemoryRoomHistory(layer, config.historyLimit, { idleTtlMs: config.roomIdleTtlMs });
   const presence = new MemoryPresence(layer);
   const limiter = new MemoryRateLimiter();
-  const idempotency = new MemoryIdempotencyStore();
   return {
     kind: 'memory',
     nodeId: layer.nodeId,
@@ -50,10 +49,9 @@ export function createMemoryBackend({ config, metrics }: BackendContext): Backen
     history,
     presence,
     limiter,
-    idempotency,
     ready: async () => true,
     async close() {
-      await Promise.all([history.close(), presence.close(), limiter.close(), idempotency.close()]);
+      await Promise.all([history.close(), presence.close(), limiter.close()]);
       await layer.close();
     },
   };

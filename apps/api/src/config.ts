@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { roomSweepMs } from './rooms/idle-rooms.js';
 
 /** Everything the server reads from its environment, validated once at start-up. */
 export interface Config {
@@ -22,6 +23,16 @@ export interface Config {
   socketRate: number;
   /** HTTP publishes per second per API key (bursts up to twice this); 0 turns the limit off. */
   publishRate: number;
+  /** Chat messages per second from one client IP, over all its sockets on a node (bursts up to twice this); 0: off. */
+  ipMessageRate: number;
+  /** Chat messages per second from one signed-in user, over all their sockets on a node (bursts up to twice this); 0: off. */
+  userMessageRate: number;
+  /** New sockets per second from one client IP, over the cluster (bursts up to twice this); 0: off. */
+  connectRate: number;
+  /** A room nobody claimed, with no socket and no new message for this long, is forgotten (ms). */
+  roomIdleTtlMs: number;
+  /** How often occupied rooms restart their idle clock and (embedded) idle rooms are dropped (ms). */
+  roomSweepMs: number;
   /** Unsent bytes a socket may queue before it is closed with 1013. */
   slowConsumerBytes: number;
   /** How often sockets are pinged; one that has not answered the previous ping is cut. 0: never. */
@@ -156,6 +167,8 @@ export function loadConfig(env: Env = process.env, defaults: { webRoot?: string;
   const secret = sessionSecret(env, production);
   const host = env.HOST?.trim() || '127.0.0.1';
   const logLevel = env.LOG_LEVEL?.trim() || 'info';
+  // 30 days; at most 100 years, so that milliseconds stay exact and Redis accepts the expiry.
+  const roomIdleTtl = integer(env, 'ROOM_IDLE_TTL', 30 * 24 * 60 * 60, 1, 100 * 365 * 24 * 60 * 60);
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   const config: Config = {
     port: integer(env, 'PORT', 8000, 0, 65535),
@@ -170,6 +183,11 @@ export function loadConfig(env: Env = process.env, defaults: { webRoot?: string;
     historyLimit: integer(env, 'HISTORY_LIMIT', 1000, 1, 1_000_000),
     socketRate: integer(env, 'SOCKET_RATE', 20, 0, 1_000_000),
     publishRate: integer(env, 'PUBLISH_RATE', 100, 0, 1_000_000),
+    ipMessageRate: integer(env, 'IP_MESSAGE_RATE', 60, 0, 1_000_000),
+    userMessageRate: integer(env, 'USER_MESSAGE_RATE', 30, 0, 1_000_000),
+    connectRate: integer(env, 'CONNECT_RATE', 20, 0, 1_000_000),
+    roomIdleTtlMs: roomIdleTtl * 1000,
+    roomSweepMs: integer(env, 'ROOM_SWEEP_INTERVAL', Math.ceil(roomSweepMs(roomIdleTtl * 1000) / 1000), 1, 86_400) * 1000,
     slowConsumerBytes: integer(env, 'SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     heartbeatMs: integer(env, 'HEARTBEAT_MS', 30_000, 0, 3_600_000),
     maxConnectionsPerIp: integer(env, 'MAX_CONNECTIONS_PER_IP', 200, 0, 10_000_000),

@@ -1,6 +1,7 @@
 import createError from '@fastify/error';
 import { ERRORS, type ErrorBody, type ErrorCode } from '@roomcast/protocol';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isBackendError } from './backend-errors.js';
 
 /** One error class per code of the protocol's list, so statuses and messages live in one place. */
 const ERROR_CLASSES = Object.fromEntries(
@@ -50,6 +51,8 @@ function translate(error: FastifyError): { status: number; code: ErrorCode; mess
     default:
       break;
   }
+  // Redis out of memory, timing out or away (a registration's write, a session's): 503, never 500.
+  if (isBackendError(error)) return { status: 503, code: 'unavailable', message: ERRORS.unavailable.message };
   if (error instanceof SyntaxError) return { status: 400, code: 'invalid_body', message: 'The body is not valid JSON.' };
   if (error.statusCode === 404) return { status: 404, code: 'not_found', message: ERRORS.not_found.message };
   return { status: 500, code: 'internal', message: ERRORS.internal.message };

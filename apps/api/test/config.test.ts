@@ -70,3 +70,25 @@ describe('log format', () => {
     expect(failure({ LOG_FORMAT: 'xml' }).variable).toBe('LOG_FORMAT');
   });
 });
+
+describe('storage and budget settings', () => {
+  it('defaults to a 30-day room idle TTL, a sweep at most every 10 minutes, and budgets on', () => {
+    expect(loadConfig({})).toMatchObject({
+      roomIdleTtlMs: 30 * 24 * 60 * 60 * 1000,
+      roomSweepMs: 600_000,
+      ipMessageRate: 60,
+      userMessageRate: 30,
+      connectRate: 20,
+    });
+    expect(loadConfig({ ROOM_IDLE_TTL: '60' })).toMatchObject({ roomIdleTtlMs: 60_000, roomSweepMs: 15_000 });
+    expect(loadConfig({ ROOM_IDLE_TTL: '60', ROOM_SWEEP_INTERVAL: '5', IP_MESSAGE_RATE: '0' })).toMatchObject({ roomSweepMs: 5000, ipMessageRate: 0 });
+  });
+
+  it('refuses a room idle TTL or sweep of zero, and budgets that are not whole numbers, naming the variable', () => {
+    expect(failure({ ROOM_IDLE_TTL: '0' }).variable).toBe('ROOM_IDLE_TTL');
+    expect(failure({ ROOM_SWEEP_INTERVAL: '0' }).variable).toBe('ROOM_SWEEP_INTERVAL');
+    expect(failure({ IP_MESSAGE_RATE: 'lots' }).variable).toBe('IP_MESSAGE_RATE');
+    expect(failure({ USER_MESSAGE_RATE: '-1' }).variable).toBe('USER_MESSAGE_RATE');
+    expect(failure({ CONNECT_RATE: '1.5' }).variable).toBe('CONNECT_RATE');
+  });
+});

@@ -10,6 +10,9 @@ export { assertRedisInstalled, eventually, freePort, sleep, startLink, startRedi
 
 // ---------------------------------------------------------------- nodes
 
+/** No message limit of any kind (per socket, per IP, per user): for tests that send fast from one address on purpose. */
+export const UNLIMITED_SENDS = { socketRate: 0, ipMessageRate: 0, userMessageRate: 0 } as const satisfies Partial<Config>;
+
 export interface TestNode {
   app: FastifyInstance;
   config: Config;

@@ -182,6 +182,13 @@ describe('a send the server refuses', () => {
     const current = await openPage(browser);
     open = current;
     const { page } = current;
+    // Every chat frame the page sends, to check that a retry reuses its send's nonce.
+    const sentFrames: Array<{ message?: string; nonce?: string }> = [];
+    page.on('websocket', (socket) => {
+      socket.on('framesent', (event) => {
+        if (typeof event.payload === 'string') sentFrames.push(JSON.parse(event.payload) as { message?: string; nonce?: string });
+      });
+    });
     await page.goto(`${server.url}/chat/slow-room/`);
     await waitConnected(current);
 
@@ -205,6 +212,12 @@ describe('a send the server refuses', () => {
     await expect.poll(() => confirmed.count()).toBe(4);
     expect(await failed.count()).toBe(0);
     expect((await messageTexts(page)).sort()).toEqual(['four', 'one', 'three', 'two']);
+    // A retry is the same send again: one nonce per text, however often it went out.
+    const chats = sentFrames.filter((frame) => frame.message !== undefined);
+    expect(chats.length).toBe(4 + failedCount);
+    for (const text of ['one', 'two', 'three', 'four']) {
+      expect(new Set(chats.filter((frame) => frame.message === text).map((frame) => frame.nonce)).size, text).toBe(1);
+    }
     expect(current.problems).toEqual([]);
   });
 });

@@ -39,8 +39,11 @@ export async function startRoomcast(label: string, options: { redisUrl?: string;
     HOST: '127.0.0.1',
     SOCKET_RATE: '0',
     PUBLISH_RATE: '0',
-    // Every bench socket comes from 127.0.0.1: the per-address cap would refuse all but the first.
+    // Every bench socket comes from 127.0.0.1: the per-address caps and budgets would refuse most.
     MAX_CONNECTIONS_PER_IP: '0',
+    IP_MESSAGE_RATE: '0',
+    USER_MESSAGE_RATE: '0',
+    CONNECT_RATE: '0',
     LOG_LEVEL: 'warn',
     API_KEYS: `bench:${BENCH_API_KEY}`,
     SESSION_SECRET: 'bench-session-secret-bench-session-secret',

@@ -39,10 +39,21 @@ class SilentSocket implements SocketLike {
   constructor(readonly url: string) {
     SilentSocket.opened.push(url);
   }
-  send(): void {}
+  readonly sent: string[] = [];
+  send(data: string): void {
+    this.sent.push(data);
+  }
   close(): void {}
   drop(code = 1006): void {
     this.onclose?.({ code, reason: '' });
+  }
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  /** A frame from the server. */
+  receive(frame: unknown): void {
+    this.onmessage?.({ data: JSON.stringify(frame) });
   }
 }
 
@@ -61,6 +72,7 @@ describe('RoomClient reconnect timing (fake timers)', () => {
       url: 'https://chat.example',
       room: 'lobby',
       since: '5-0',
+      clientId: 'client-0123456789abcdef',
       reconnectDelay: (tries) => 1000 * (tries + 1),
       createSocket: (url) => {
         const socket = new SilentSocket(url);
@@ -71,7 +83,7 @@ describe('RoomClient reconnect timing (fake timers)', () => {
     const statuses: string[] = [];
     client.on('status', (status) => statuses.push(status));
     client.connect();
-    expect(sockets[0]!.url).toBe('wss://chat.example/ws/chat/lobby/?since=5-0');
+    expect(sockets[0]!.url).toBe('wss://chat.example/ws/chat/lobby/?since=5-0&client=client-0123456789abcdef');
 
     sockets[0]!.drop();
     expect(client.status).toBe('reconnecting');
@@ -99,5 +111,52 @@ describe('RoomClient reconnect timing (fake timers)', () => {
     expect(() => client.connect()).toThrow('twice');
     client.close();
     expect(() => client.send('hi')).toThrow('closed');
+  });
+});
+
+describe('RoomClient resends an unconfirmed send (fake timers)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const unconfirmed = (nonce: string) => ({ type: 'error', code: 'unconfirmed', reason: 'may have been stored', nonce });
+
+  it('resends the SAME nonce after the delay until confirmed, and fails after five unconfirmed answers', async () => {
+    let socket: SilentSocket | undefined;
+    const client = new RoomClient({
+      url: 'http://x',
+      room: 'a',
+      resendDelay: (tries) => 100 * (tries + 1),
+      createSocket: (url) => (socket = new SilentSocket(url)),
+    }).connect();
+    socket!.open();
+    const first = client.send('hello', 'n-1');
+    expect(socket!.sent).toHaveLength(1);
+    socket!.receive(unconfirmed('n-1'));
+    vi.advanceTimersByTime(99);
+    expect(socket!.sent).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(socket!.sent).toEqual([socket!.sent[0], socket!.sent[0]]);
+    expect(JSON.parse(socket!.sent[1]!)).toMatchObject({ message: 'hello', nonce: 'n-1' });
+    socket!.receive({ type: 'chat.message', id: '1-0', room: 'a', user: null, message: 'hello', ts: 1, nonce: 'n-1' });
+    await expect(first.confirmed).resolves.toMatchObject({ id: '1-0' });
+
+    const second = client.send('again', 'n-2');
+    for (let n = 0; n < 5; n += 1) {
+      socket!.receive(unconfirmed('n-2'));
+      vi.advanceTimersByTime(100 * (n + 1));
+    }
+    expect(socket!.sent.filter((text) => text.includes('"n-2"'))).toHaveLength(6);
+    socket!.receive(unconfirmed('n-2'));
+    await expect(second.confirmed).rejects.toMatchObject({ name: 'SendRefused' });
+
+    // `unavailable` means nothing was stored: refused at once, for the caller to retry.
+    const third = client.send('refused', 'n-3');
+    socket!.receive({ type: 'error', code: 'unavailable', reason: 'not stored', nonce: 'n-3' });
+    await expect(third.confirmed).rejects.toMatchObject({ name: 'SendRefused' });
+    client.close();
   });
 });

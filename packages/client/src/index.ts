@@ -1,6 +1,6 @@
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { Emitter } from './emitter.js';
-export { newNonce } from './nonce.js';
+export { newClientId, newNonce } from './nonce.js';
 export { RoomClient, SendRefused, type RoomClientOptions, type RoomEvents, type RoomStatus } from './room.js';
 export {
   browserWebSocketFactory,

@@ -9,3 +9,13 @@ export function newNonce(): string {
       : Math.random().toString(36).slice(2, 15);
   return `${random}-${counter.toString(36)}`;
 }
+
+/**
+ * A client ID for `?client=`: random, 22 or more visible ASCII characters, kept by one page or
+ * process across its reconnects so its resends after a reconnect are recognised.
+ */
+export function newClientId(): string {
+  const random = (): string =>
+    typeof globalThis.crypto?.randomUUID === 'function' ? globalThis.crypto.randomUUID() : Math.random().toString(36).slice(2);
+  return `${random()}${random()}`.replace(/-/g, '').slice(0, 32);
+}

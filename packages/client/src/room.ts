@@ -14,7 +14,7 @@ import {
 } from '@roomcast/protocol';
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
-import { newNonce } from './nonce.js';
+import { newClientId, newNonce } from './nonce.js';
 import type { SocketLike, WebSocketFactory } from './socket.js';
 import { browserWebSocketFactory } from './socket.js';
 
@@ -39,6 +39,17 @@ export interface RoomClientOptions {
   reconnectDelay?: (tries: number) => number;
   /** Resend sends not yet confirmed after a reconnect (the server stores a nonce once). Default true. */
   resendUnconfirmed?: boolean;
+  /**
+   * Sent as `?client=` so that this client's nonces are its own across reconnects even when
+   * anonymous (a resend after a reconnect is then stored once). Default: a new random ID; pass
+   * the same one to every RoomClient of one page that takes over another's sends.
+   */
+  clientId?: string;
+  /**
+   * Delay before resending a send the server answered `unconfirmed` (it may have been stored:
+   * the same nonce is resent, which the server stores at most once). Default `backoffDelay`.
+   */
+  resendDelay?: (tries: number) => number;
   /** Shortest gap between typing notices. Default 2000 ms. */
   typingIntervalMs?: number;
 }
@@ -61,11 +72,17 @@ export class SendRefused extends Error {
   }
 }
 
+/** `unconfirmed` answers a send is resent after before it fails (with SendRefused). */
+const MAX_UNCONFIRMED_RESENDS = 5;
+
 interface PendingSend {
   nonce: string;
   text: string;
   /** Whether this send has gone out on the current socket. */
   sent: boolean;
+  /** How many `unconfirmed` answers it has had. */
+  unconfirmed: number;
+  resendTimer?: ReturnType<typeof setTimeout>;
   resolve: (message: ChatMessage) => void;
   reject: (error: Error) => void;
 }
@@ -83,9 +100,12 @@ export class RoomClient extends Emitter<RoomEvents> {
   private readonly pending = new Map<string, PendingSend>();
   private lastTypingAt = 0;
   private readonly createSocket: WebSocketFactory;
+  /** This client's `?client=` ID, the same across its reconnects. */
+  readonly clientId: string;
 
   constructor(private readonly options: RoomClientOptions) {
     super();
+    this.clientId = options.clientId ?? newClientId();
     this.lastIdValue = options.since;
     this.createSocket = options.createSocket ?? browserWebSocketFactory();
   }
@@ -117,6 +137,7 @@ export class RoomClient extends Emitter<RoomEvents> {
     base.protocol = base.protocol === 'https:' || base.protocol === 'wss:' ? 'wss:' : 'ws:';
     const url = new URL(chatSocketPath(this.options.room), base);
     if (this.lastIdValue !== undefined) url.searchParams.set('since', this.lastIdValue);
+    url.searchParams.set('client', this.clientId);
     return url.toString();
   }
 
@@ -169,7 +190,7 @@ export class RoomClient extends Emitter<RoomEvents> {
       if (resend) {
         send.sent = false;
       } else {
-        this.pending.delete(send.nonce);
+        this.settle(send);
         send.reject(new Error('connection lost before the server confirmed the message'));
       }
     }
@@ -182,10 +203,10 @@ export class RoomClient extends Emitter<RoomEvents> {
       case SERVER_FRAME.chatMessage: {
         // A confirmation counts even for a message already seen: after a reconnect the replay
         // brings it without its nonce, and the resend's answer brings the nonce.
-        if (frame.nonce !== undefined) {
-          const send = this.pending.get(frame.nonce);
-          this.pending.delete(frame.nonce);
-          send?.resolve(frame);
+        const send = frame.nonce === undefined ? undefined : this.pending.get(frame.nonce);
+        if (send) {
+          this.settle(send);
+          send.resolve(frame);
         }
         if (this.lastIdValue !== undefined && compareMessageIds(frame.id, this.lastIdValue) <= 0) return;
         this.lastIdValue = frame.id;
@@ -193,10 +214,13 @@ export class RoomClient extends Emitter<RoomEvents> {
         return;
       }
       case SERVER_FRAME.error: {
-        if (frame.nonce !== undefined) {
-          const send = this.pending.get(frame.nonce);
-          this.pending.delete(frame.nonce);
-          send?.reject(new SendRefused(frame));
+        const send = frame.nonce === undefined ? undefined : this.pending.get(frame.nonce);
+        const resend = (this.options.resendUnconfirmed ?? true) && send !== undefined && send.unconfirmed < MAX_UNCONFIRMED_RESENDS;
+        if (send && frame.code === 'unconfirmed' && resend) {
+          this.resendLater(send);
+        } else if (send) {
+          this.settle(send);
+          send.reject(new SendRefused(frame));
         }
         this.emit('error', frame);
         return;
@@ -225,7 +249,7 @@ export class RoomClient extends Emitter<RoomEvents> {
         reject(new SendRefused({ type: SERVER_FRAME.error, code: 'too_long', reason: `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`, nonce }));
         return;
       }
-      this.pending.set(nonce, { nonce, text, sent: false, resolve, reject });
+      this.pending.set(nonce, { nonce, text, sent: false, unconfirmed: 0, resolve, reject });
     });
     // Callers that only fire and forget should not see unhandled rejections.
     confirmed.catch(() => undefined);
@@ -233,10 +257,30 @@ export class RoomClient extends Emitter<RoomEvents> {
     return { nonce, confirmed };
   }
 
+  /**
+   * The server could not tell whether a send was stored (its backend did not answer in time):
+   * the same nonce goes out again after a delay, and the server stores it at most once.
+   */
+  private resendLater(send: PendingSend): void {
+    send.unconfirmed += 1;
+    send.sent = false;
+    clearTimeout(send.resendTimer);
+    send.resendTimer = setTimeout(() => {
+      send.resendTimer = undefined;
+      if (this.socket && this.statusValue === 'open') this.flush(this.socket);
+    }, (this.options.resendDelay ?? backoffDelay)(send.unconfirmed - 1));
+  }
+
+  /** A send is answered: no longer pending. */
+  private settle(send: PendingSend): void {
+    clearTimeout(send.resendTimer);
+    this.pending.delete(send.nonce);
+  }
+
   /** Sends everything pending that has not gone out on this socket, in order. */
   private flush(socket: SocketLike): void {
     for (const send of this.pending.values()) {
-      if (send.sent) continue;
+      if (send.sent || send.resendTimer !== undefined) continue;
       send.sent = true;
       socket.send(JSON.stringify({ type: CLIENT_FRAME.chatMessage, message: send.text, nonce: send.nonce }));
     }
@@ -262,7 +306,10 @@ export class RoomClient extends Emitter<RoomEvents> {
     const socket = this.socket;
     this.socket = undefined;
     socket?.close(1000, 'bye');
-    for (const send of this.pending.values()) send.reject(new Error(`not sent: ${reason}`));
+    for (const send of this.pending.values()) {
+      clearTimeout(send.resendTimer);
+      send.reject(new Error(`not sent: ${reason}`));
+    }
     this.pending.clear();
     this.setStatus('closed');
   }

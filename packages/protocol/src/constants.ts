@@ -8,8 +8,18 @@ export const PASSWORD_MAX_LENGTH = 200;
 
 /** Longest chat text, in UTF-16 code units (what `String.length` counts). */
 export const MAX_MESSAGE_LENGTH = 4000;
-/** Longest client nonce. */
-export const MAX_NONCE_LENGTH = 128;
+/**
+ * A client nonce: 1 to 64 visible ASCII characters (0x21-0x7E), like an `Idempotency-Key`.
+ * Nothing in it needs escaping beyond JSON's own, so it is stored and echoed byte for byte.
+ */
+export const MAX_NONCE_LENGTH = 64;
+export const NONCE_PATTERN = /^[\x21-\x7e]{1,64}$/;
+/**
+ * `?client=ID` on the socket upgrade: a random ID a client keeps across its reconnects (16 to 64
+ * visible ASCII characters). An anonymous client's nonces are its own under it, so a resend
+ * after a reconnect is still stored once; without it they are the connection's own.
+ */
+export const CLIENT_ID_PATTERN = /^[\x21-\x7e]{16,64}$/;
 /** Largest WebSocket frame the server reads; a larger one closes the socket with 1009. */
 export const MAX_FRAME_BYTES = 64 * 1024;
 /** Largest HTTP body the server reads; a larger one is refused with 413. */

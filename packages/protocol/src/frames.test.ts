@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_MESSAGE_LENGTH } from './constants.js';
+import { MAX_MESSAGE_LENGTH, NONCE_PATTERN } from './constants.js';
 import { ERROR_CODES } from './errors.js';
 import { errorFrame, parseClientFrame, parseServerFrame, serializeFrame, withNonce, type ChatMessage } from './frames.js';
+import { isMessageText } from './http.js';
+import { messageTextProblem } from './text.js';
 
 describe('parseClientFrame', () => {
   it('reads the seeds’ bare form and the typed form', () => {
@@ -58,7 +60,7 @@ describe('parseClientFrame', () => {
     fc.assert(
       fc.property(
         fc.string({ minLength: 1, maxLength: MAX_MESSAGE_LENGTH }).filter((text) => text.trim() !== ''),
-        fc.option(fc.string({ minLength: 1, maxLength: 128 }), { nil: undefined }),
+        fc.option(fc.stringMatching(NONCE_PATTERN), { nil: undefined }),
         (message, nonce) => {
           const frame = nonce === undefined ? { message } : { type: 'chat.message', message, nonce };
           const result = parseClientFrame(JSON.stringify(frame));
@@ -67,6 +69,32 @@ describe('parseClientFrame', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('nonces and message text', () => {
+  it('accepts nonces of 1 to 64 visible ASCII characters and refuses any other with invalid_frame', () => {
+    for (const nonce of ['a', '~'.repeat(64), 'n-1_x.Y!']) {
+      expect(parseClientFrame(JSON.stringify({ type: 'chat.message', message: 'hi', nonce }))).toMatchObject({ ok: true });
+    }
+    for (const nonce of ['', 'x'.repeat(65), 'has space', '\ud800', 'é', 'tab\t', '\u0000', 7]) {
+      const result = parseClientFrame(JSON.stringify({ type: 'chat.message', message: 'hi', nonce }));
+      expect(result, JSON.stringify(nonce)).toMatchObject({ ok: false, code: 'invalid_frame' });
+      // A bad nonce is never echoed back.
+      expect(result).not.toHaveProperty('nonce');
+    }
+  });
+
+  it('refuses lone surrogates and text made only of invisible characters, on sockets and in isMessageText alike', () => {
+    for (const text of ['\ud800', 'a\udc00b', '\u200b', ' \u200d\u2060 ', '\u3164', '\u2800', '\ufe0f', '\u202e', '\u0001\t']) {
+      expect(messageTextProblem(text), JSON.stringify(text)).toBeDefined();
+      expect(isMessageText(text)).toBe(false);
+      expect(parseClientFrame(JSON.stringify({ message: text, nonce: 'n1' }))).toMatchObject({ ok: false, code: 'invalid_frame', nonce: 'n1' });
+    }
+    for (const text of ['hi', '👍', 'a\u200bb', '\u{1F600}', 'ß']) {
+      expect(messageTextProblem(text), JSON.stringify(text)).toBeUndefined();
+      expect(parseClientFrame(JSON.stringify({ message: text }))).toMatchObject({ ok: true });
+    }
   });
 });
 

@@ -1,11 +1,12 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { CLIENT_FRAME, MAX_MESSAGE_LENGTH, MAX_NONCE_LENGTH, SERVER_FRAME } from './constants.js';
+import { CLIENT_FRAME, MAX_MESSAGE_LENGTH, NONCE_PATTERN, SERVER_FRAME } from './constants.js';
 import { ERRORS, type ErrorCode } from './errors.js';
+import { messageTextProblem } from './text.js';
 
 // ---------------------------------------------------------------- client to server
 
-const Nonce = Type.String({ minLength: 1, maxLength: MAX_NONCE_LENGTH });
+const Nonce = Type.String({ pattern: NONCE_PATTERN.source });
 const MessageText = Type.String({ minLength: 1, maxLength: MAX_MESSAGE_LENGTH });
 
 /** `{"message": "text"}` (the seeds' bare form) or the typed form with an optional nonce. */
@@ -88,10 +89,11 @@ export interface Refusal {
 }
 export type Parsed<T> = { ok: true; value: T } | Refusal;
 
+/** Only a valid nonce is echoed: anything else could not be matched to a send anyway. */
 const refuse = (code: ErrorCode, reason: string, nonce?: unknown): Refusal =>
-  typeof nonce === 'string' && nonce.length > 0 && nonce.length <= MAX_NONCE_LENGTH
-    ? { ok: false, code, reason, nonce }
-    : { ok: false, code, reason };
+  isNonce(nonce) ? { ok: false, code, reason, nonce } : { ok: false, code, reason };
+
+export const isNonce = (value: unknown): value is string => typeof value === 'string' && NONCE_PATTERN.test(value);
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -122,8 +124,12 @@ export function parseClientFrame(text: string): Parsed<ClientFrame> {
     if (typeof message === 'string' && message.length > MAX_MESSAGE_LENGTH) {
       return refuse('too_long', `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`, data.nonce);
     }
-    if (typeof message === 'string' && message.trim() === '') {
-      return refuse('invalid_frame', 'The message is empty.', data.nonce);
+    if (typeof message === 'string') {
+      const problem = messageTextProblem(message);
+      if (problem !== undefined) return refuse('invalid_frame', problem, data.nonce);
+    }
+    if (data.nonce !== undefined && !isNonce(data.nonce)) {
+      return refuse('invalid_frame', '"nonce" must be 1 to 64 visible ASCII characters (0x21-0x7E).');
     }
     if (!Value.Check(ClientChatFrame, data)) {
       return refuse('invalid_frame', firstSchemaError(ClientChatFrame, data), data.nonce);

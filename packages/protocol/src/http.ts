@@ -8,6 +8,7 @@ import {
   USERNAME_PATTERN,
 } from './constants.js';
 import { ChatMessage } from './frames.js';
+import { messageTextProblem } from './text.js';
 
 /** Body of `POST /rooms/:room/messages`. Length is checked by the route (413 too_long), not here. */
 export const PostMessageBody = Type.Object({
@@ -61,4 +62,4 @@ export const isRoomName = (value: unknown): value is string => typeof value === 
 export const isUsername = (value: unknown): value is string =>
   typeof value === 'string' && USERNAME_PATTERN.test(value);
 export const isMessageText = (value: unknown): value is string =>
-  typeof value === 'string' && value.trim() !== '' && value.length <= MAX_MESSAGE_LENGTH;
+  typeof value === 'string' && value.length <= MAX_MESSAGE_LENGTH && messageTextProblem(value) === undefined;

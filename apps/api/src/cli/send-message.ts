@@ -4,6 +4,7 @@
  * HTTP API, like a Django project's `manage.py send_message` command. Works against either backend, since it
  * goes through the same publish path as every other message.
  */
+import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -14,6 +15,9 @@ const USAGE = `usage: npm run send-message -- ROOM TEXT [--url http://127.0.0.1:
 Posts TEXT to ROOM on a running Roomcast server: the one at --url, else at ROOMCAST_URL, else
 on this machine's PORT (default 8000). The API key comes from --key, or else from the first
 key in API_KEYS (a "name:key" entry posts as "name").`;
+
+/** Tries of a send the server answers `unconfirmed` (its backend did not answer in time). */
+const UNCONFIRMED_TRIES = 3;
 
 export interface SendOptions {
   room: string;
@@ -70,22 +74,30 @@ export async function sendMessage(options: SendOptions): Promise<ChatMessage> {
     throw new Error('No API key: pass --key KEY or set API_KEYS (the server must be started with the same key in API_KEYS).');
   }
   const target = new URL(roomMessagesPath(options.room), options.url);
-  let response: Response;
-  try {
-    response = await fetch(target, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${options.key}` },
-      body: JSON.stringify({ message: options.text }),
-    });
-  } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-    throw new Error(`Could not reach a Roomcast server at ${options.url} (${cause}). Is it running? Start it with npm start, or pass --url.`);
+  // One key for every try: a try whose outcome was unknown (503 unconfirmed) is stored at most once.
+  const idempotencyKey = randomUUID();
+  for (let attempt = 1; ; attempt += 1) {
+    let response: Response;
+    try {
+      response = await fetch(target, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${options.key}`, 'idempotency-key': idempotencyKey },
+        body: JSON.stringify({ message: options.text }),
+      });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      throw new Error(`Could not reach a Roomcast server at ${options.url} (${cause}). Is it running? Start it with npm start, or pass --url.`);
+    }
+    const body = (await response.json().catch(() => undefined)) as ChatMessage | ErrorBody | undefined;
+    if (response.status === 201 && body && 'id' in body) return body;
+    const reason = body && 'error' in body ? `${body.error} (${body.code})` : `HTTP ${response.status}`;
+    if (response.status === 401) throw new Error(`The server refused the API key: ${reason}. Is the key listed in the server's API_KEYS?`);
+    if (!(body && 'code' in body && body.code === 'unconfirmed')) throw new Error(`The server refused the message: ${reason}.`);
+    if (attempt >= UNCONFIRMED_TRIES) {
+      throw new Error(`The server could not confirm the message after ${attempt} tries; it may have been stored (Idempotency-Key ${idempotencyKey}).`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
   }
-  const body = (await response.json().catch(() => undefined)) as ChatMessage | ErrorBody | undefined;
-  if (response.status === 201 && body && 'id' in body) return body;
-  const reason = body && 'error' in body ? `${body.error} (${body.code})` : `HTTP ${response.status}`;
-  if (response.status === 401) throw new Error(`The server refused the API key: ${reason}. Is the key listed in the server's API_KEYS?`);
-  throw new Error(`The server refused the message: ${reason}.`);
 }
 
 async function main(): Promise<number> {

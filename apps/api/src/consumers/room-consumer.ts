@@ -12,17 +12,25 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { Backend } from '../backend.js';
+import { isBackendError } from '../backend-errors.js';
 import type { Config } from '../config.js';
 import { roomGroup, type Channel, type GroupEvent } from '../layer/channel-layer.js';
+import type { MessageBudgets } from '../limits/message-budgets.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import type { Metrics } from '../metrics.js';
-import { nonceKey, type Publisher } from '../rooms/publisher.js';
+import { nonceKey, nonceScope, publishRefusal, type Publisher } from '../rooms/publisher.js';
 import { directStream, sharedTextFrame } from './wire.js';
 
 export interface ConsumerContext {
   room: string;
   /** Username of the session, or null for an anonymous socket. */
   user: string | null;
+  /** The client's address, for the per-IP budget. */
+  ip: string;
+  /** Message budgets per IP and per user, shared by every socket of this node. */
+  budgets: MessageBudgets;
+  /** `?client=`: the ID an anonymous client keeps across reconnects, so its nonces outlive a socket. */
+  clientId?: string | undefined;
   /** Resume point: send every message after this ID before live ones. */
   since: string | undefined;
   backend: Backend;
@@ -57,6 +65,8 @@ export class RoomConsumer implements Channel {
   private logger: FastifyBaseLogger | undefined;
   private readonly group: string;
   private readonly bucket: TokenBucket | undefined;
+  /** Whose nonces this socket's sends are (see AppendOrigin.scope). */
+  private readonly scope: string;
   /** Where shared fan-out frames are written (undefined: through `socket.send`). */
   private readonly stream: Duplex | undefined;
   private phase: 'connecting' | 'open' | 'closed' = 'connecting';
@@ -83,6 +93,7 @@ export class RoomConsumer implements Channel {
     this.group = roomGroup(ctx.room);
     const rate = ctx.config.socketRate;
     this.bucket = rate > 0 ? new TokenBucket(rate, rate * 2) : undefined;
+    this.scope = nonceScope(ctx.user, ctx.clientId, this.name);
     this.stream = directStream(socket);
   }
 
@@ -118,6 +129,7 @@ export class RoomConsumer implements Channel {
       if (since !== undefined) this.held = [];
       await backend.layer.groupAdd(this.group, this);
       await backend.presence.join(room, this.name, user);
+      this.touchRoom();
       if (since !== undefined) await this.resume(since);
       if (this.phase === 'closed') return;
       this.phase = 'open';
@@ -125,6 +137,13 @@ export class RoomConsumer implements Channel {
       this.early = [];
       for (const text of early) this.receive(text);
     } catch (error) {
+      // Redis away or out of memory: say so (an `unavailable` frame), then 1011 (reconnect later).
+      if (isBackendError(error)) {
+        this.log.warn({ err: error }, 'socket could not join its room: backend unavailable');
+        this.refuse('unavailable', 'The backend is unavailable; reconnect in a moment.');
+        this.close(CLOSE.serverError, 'backend unavailable');
+        return;
+      }
       this.log.error({ err: error }, 'socket could not join its room');
       this.close(CLOSE.serverError, 'server error');
     }
@@ -178,7 +197,8 @@ export class RoomConsumer implements Channel {
 
   /** Sends every kept message after `since`; live copies up to the last one sent are then dropped. */
   private async catchUp(since: string): Promise<boolean> {
-    const { messages, complete } = await this.ctx.backend.history.readAfter(this.ctx.room, since);
+    // The sender's own messages come with their nonce: a send whose confirmation was lost is confirmed now.
+    const { messages, complete } = await this.ctx.backend.history.readAfter(this.ctx.room, since, this.scope);
     for (const message of messages) this.sendText(serializeFrame(message));
     this.resumedThrough = messages.at(-1)?.id ?? since;
     this.lastSentId = this.resumedThrough;
@@ -232,9 +252,9 @@ export class RoomConsumer implements Channel {
   /** Handles one text frame. Never throws: every refusal is an error frame, the socket stays open. */
   receive(text: string): void {
     const parsed = parseClientFrame(text);
+    const nonce = parsed.ok ? (parsed.value.kind === 'chat' ? parsed.value.nonce : undefined) : parsed.nonce;
     const decision = this.bucket?.take();
     if (decision && !decision.allowed) {
-      const nonce = parsed.ok ? (parsed.value.kind === 'chat' ? parsed.value.nonce : undefined) : parsed.nonce;
       this.refuse('rate_limited', `At most ${this.ctx.config.socketRate} messages a second; slow down.`, nonce, decision.retryAfterMs);
       return;
     }
@@ -243,23 +263,38 @@ export class RoomConsumer implements Channel {
       return;
     }
     const frame = parsed.value;
-    if (frame.kind === 'chat') this.post(frame.message, frame.nonce);
-    else this.typing();
+    if (frame.kind !== 'chat') {
+      this.typing();
+      return;
+    }
+    const overBudget = this.ctx.budgets.take(this.ctx.ip, this.ctx.user);
+    if (overBudget) {
+      this.refuse('rate_limited', overBudget.reason, nonce, overBudget.retryAfterMs);
+      return;
+    }
+    this.post(frame.message, frame.nonce);
   }
 
   private post(message: string, nonce: string | undefined): void {
     const { room, user, publisher } = this.ctx;
-    const origin = nonce === undefined ? { sender: this.name } : { sender: this.name, nonce };
-    // A nonce seen before (a resend after a reconnect) is stored once: the sender gets its
-    // confirmation again, the room gets nothing new.
+    const origin = nonce === undefined ? { sender: this.name } : { sender: this.name, nonce, scope: this.scope };
+    // A nonce seen before (a resend after a reconnect or an `unconfirmed`) is stored once: the
+    // sender gets its confirmation again, the room gets nothing new.
     publisher
-      .publish({ room, user, message }, origin, nonce === undefined ? undefined : nonceKey(room, user, nonce))
+      .publish({ room, user, message }, origin, nonce === undefined ? undefined : nonceKey(room, this.scope, nonce))
       .then(({ message: stored, duplicate }) => {
         if (duplicate && nonce !== undefined) this.sendText(withNonce(serializeFrame(stored), nonce));
       })
       .catch((error: unknown) => {
-        this.log.warn({ err: error }, 'publish refused: backend unavailable');
-        this.refuse('unavailable', 'The message was not stored; send it again.', nonce);
+        const code = publishRefusal(error);
+        this.log.warn({ err: error, code }, 'publish failed');
+        this.refuse(
+          code,
+          code === 'unavailable'
+            ? 'The message was not stored; send it again.'
+            : 'The message may have been stored; resend it with the same nonce (it is stored at most once).',
+          nonce,
+        );
       });
   }
 
@@ -324,10 +359,16 @@ export class RoomConsumer implements Channel {
     return this.disconnecting;
   }
 
+  /** The room's idle time starts again: when a socket joins, and when it leaves. */
+  private touchRoom(): void {
+    this.ctx.backend.history.touch([this.ctx.room]).catch((error: unknown) => this.log.debug({ err: error }, 'room idle clock not restarted'));
+  }
+
   private async leave(): Promise<void> {
     this.phase = 'closed';
     this.ctx.metrics.openSockets -= 1;
     await this.connecting;
+    this.touchRoom();
     const { backend, room } = this.ctx;
     await Promise.allSettled([backend.layer.groupDiscard(this.group, this), backend.presence.leave(room, this.name)]).then(
       (results) => {

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '@roomcast/protocol';
+import { SERVER_FRAME, messageIdTime, type ChatMessage } from '@roomcast/protocol';
 
 /** What a publisher hands to the history: everything but what the history assigns. */
 export interface MessageDraft {
@@ -19,15 +19,37 @@ export interface ReadBeforeResult {
   hasMore: boolean;
 }
 
-/** Who to tell, along with everyone in the room, about a newly appended message. */
+/** Who sent a message, for the sender's own copy: live (by channel) and replayed (by scope). */
 export interface AppendOrigin {
-  /** Channel name of the sending connection, so its copy can carry the nonce. */
+  /** Channel name of the sending connection, so its live copy can carry the nonce. */
   sender?: string;
   nonce?: string;
+  /**
+   * Whose nonce it is: `u:NAME` for a signed-in user, `c:CHANNEL` for an anonymous connection.
+   * Kept with the stored entry (never in the public frame), so a replay (`since`, a catch-up
+   * after a gap) gives the sender's copy its nonce back and the sender sees its send confirmed.
+   */
+  scope?: string;
 }
 
-/** What `appendOnce` did: stored the message, found the key's first message, or found it still being published. */
-export type AppendOnceResult = { state: 'stored' | 'duplicate'; message: ChatMessage } | { state: 'pending' };
+/** What `appendOnce` did: stored the message, or found the key's first message (nothing new stored). */
+export interface AppendOnceResult {
+  state: 'stored' | 'duplicate';
+  message: ChatMessage;
+}
+
+/**
+ * The message a draft became once stored under `id`. Also the answer to a repeat whose first
+ * message is no longer kept: the same sender's same send, under the ID it was stored with.
+ */
+export const storedMessage = ({ room, user, message }: MessageDraft, id: string): ChatMessage => ({
+  type: SERVER_FRAME.chatMessage,
+  id,
+  room,
+  user,
+  message,
+  ts: messageIdTime(id),
+});
 
 /**
  * The ordered log of each room. `append` assigns the message its ID and timestamp, stores it,
@@ -37,15 +59,22 @@ export type AppendOnceResult = { state: 'stored' | 'duplicate'; message: ChatMes
 export interface RoomHistory {
   append(draft: MessageDraft, origin?: AppendOrigin): Promise<ChatMessage>;
   /**
-   * Optional: appends unless `key` was published before (then answers with that first message),
-   * checking and remembering the key in the same atomic step as the append. On Redis that is one
-   * round trip per message instead of three (claim, append, complete); a history without it is
-   * deduplicated by the publisher through the idempotency store.
+   * Appends unless `key` (a scoped nonce, an `Idempotency-Key`) was published within the
+   * idempotency window, then answers with that first message. The check, the append and the
+   * record are one atomic step: one script, one round trip on Redis. The record holds the
+   * message ID only, so its size does not grow with the message.
    */
-  appendOnce?(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<AppendOnceResult>;
-  /** Every kept message after `afterId`, oldest first. */
-  readAfter(room: string, afterId: string): Promise<ReadAfterResult>;
+  appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<AppendOnceResult>;
+  /**
+   * Every kept message after `afterId`, oldest first; the ones sent under `scope` (see
+   * AppendOrigin) carry their nonce, as the sender's live copy did.
+   */
+  readAfter(room: string, afterId: string, scope?: string): Promise<ReadAfterResult>;
   /** Up to `limit` messages before `beforeId` (or the newest when undefined), oldest first. */
   readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult>;
+  /** These rooms are in use (a socket is in them, or just left): their idle time starts again. */
+  touch(rooms: readonly string[]): Promise<void>;
+  /** Forgets rooms idle for longer than the idle TTL; Redis needs no sweep (its keys expire). */
+  forgetIdle(): Promise<number>;
   close(): Promise<void>;
 }

@@ -15,8 +15,11 @@ export interface RateLimiter {
   close(): Promise<void>;
 }
 
-/** The embedded limiter: one token bucket per key, forgotten once full again. */
-export class MemoryRateLimiter implements RateLimiter {
+/**
+ * In-process token buckets by key, each forgotten once full again (a sweep every minute), so
+ * a key seen once costs nothing after a while. Synchronous: no I/O.
+ */
+export class KeyedBuckets {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -27,7 +30,7 @@ export class MemoryRateLimiter implements RateLimiter {
     this.sweeper.unref();
   }
 
-  async take(key: string, rate: number, burst: number): Promise<RateDecision> {
+  take(key: string, rate: number, burst: number): RateDecision {
     let bucket = this.buckets.get(key);
     if (!bucket) {
       bucket = new TokenBucket(rate, burst, this.now);
@@ -36,8 +39,29 @@ export class MemoryRateLimiter implements RateLimiter {
     return bucket.take();
   }
 
-  async close(): Promise<void> {
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  close(): void {
     clearInterval(this.sweeper);
     this.buckets.clear();
+  }
+}
+
+/** The embedded limiter: keyed buckets in this process. */
+export class MemoryRateLimiter implements RateLimiter {
+  private readonly buckets: KeyedBuckets;
+
+  constructor(now: () => number = Date.now) {
+    this.buckets = new KeyedBuckets(now);
+  }
+
+  async take(key: string, rate: number, burst: number): Promise<RateDecision> {
+    return this.buckets.take(key, rate, burst);
+  }
+
+  async close(): Promise<void> {
+    this.buckets.close();
   }
 }

@@ -1,4 +1,5 @@
 import type {} from '@fastify/redis';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createBackend } from '../backend.js';
 import { Metrics } from '../metrics.js';
@@ -29,10 +30,38 @@ export default fp(
     });
     app.decorate('metrics', metrics);
     app.decorate('backend', backend);
-    app.decorate('publisher', new Publisher(backend.history, backend.idempotency, metrics));
+    app.decorate('publisher', new Publisher(backend.history, metrics));
+    const sweeper = sweepIdleRooms(app);
     app.addHook('onClose', async () => {
+      clearInterval(sweeper);
       await backend.close();
     });
   },
   { name: 'roomcast-backend', fastify: '5.x' },
 );
+
+/**
+ * Every `roomSweepMs`: the rooms with a socket on this node restart their idle clock (so an
+ * occupied room never expires), then the embedded backend drops rooms idle past
+ * `ROOM_IDLE_TTL` (on Redis the room's keys expire by themselves).
+ */
+function sweepIdleRooms(app: FastifyInstance): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    const occupied = [...new Set([...app.consumers].map((consumer) => consumer.room))];
+    app.backend.history
+      .touch(occupied)
+      .then(() => app.backend.history.forgetIdle())
+      .then((forgotten) => {
+        if (forgotten > 0) app.log.debug({ forgotten }, 'forgot idle rooms');
+      })
+      .catch((error: unknown) => app.log.warn({ err: error }, 'idle rooms not swept'))
+      .finally(() => {
+        running = false;
+      });
+  }, app.config.roomSweepMs);
+  timer.unref();
+  return timer;
+}

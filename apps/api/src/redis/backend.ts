@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Backend, BackendContext } from '../backend.js';
 import { watchConnection } from './client.js';
 import { RedisRoomHistory } from './history.js';
-import { RedisIdempotencyStore } from './idempotency.js';
+import { isOutOfMemory } from '../backend-errors.js';
+import { nodeReadyProbeKey } from './keys.js';
 import { RedisChannelLayer } from './layer.js';
 import { RedisPresence, type PresenceTiming } from './presence.js';
 import { RedisRateLimiter } from './rate-limiter.js';
@@ -33,7 +34,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     subscriber.disconnect();
     throw error;
   }
-  const history = new RedisRoomHistory(redis, config.historyLimit, log);
+  const history = new RedisRoomHistory(redis, config.historyLimit, log, config.roomIdleTtlMs);
   const presence = await RedisPresence.create({ redis, nodeId, log, ...(options.presenceTiming ? { timing: options.presenceTiming } : {}) });
   const limiter = new RedisRateLimiter(redis, log);
   layer.onRecovered(() => {
@@ -47,10 +48,16 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     history,
     presence,
     limiter,
-    idempotency: new RedisIdempotencyStore(redis),
     async ready() {
-      if (!layer.isLive()) return false;
-      return (await redis.ping()) === 'PONG';
+      if (!layer.isLive()) return 'the Redis subscription is down';
+      // A tiny write, not a PING: at maxmemory with noeviction Redis still answers PING but
+      // refuses every publish, registration and login.
+      try {
+        await redis.set(nodeReadyProbeKey(nodeId), '1', 'PX', 10_000);
+      } catch (error) {
+        return isOutOfMemory(error) ? 'Redis is out of memory (maxmemory reached)' : 'Redis does not answer';
+      }
+      return true;
     },
     async close() {
       await presence.close();

@@ -1,22 +1,24 @@
 import { SERVER_FRAME, compareMessageIds, messageIdTime, type ChatMessage } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import type {
-  AppendOnceResult,
-  AppendOrigin,
-  MessageDraft,
-  ReadAfterResult,
-  ReadBeforeResult,
-  RoomHistory,
+import { NotStored, provesNothingWritten } from '../backend-errors.js';
+import {
+  storedMessage,
+  type AppendOnceResult,
+  type AppendOrigin,
+  type MessageDraft,
+  type ReadAfterResult,
+  type ReadBeforeResult,
+  type RoomHistory,
 } from '../history/room-history.js';
 import { roomGroup } from '../layer/channel-layer.js';
-import { IDEMPOTENCY_TTL_MS } from '../rooms/idempotency.js';
+import { expiresWhenIdle } from '../rooms/idle-rooms.js';
+import { idempotencyTtlMs } from '../rooms/idempotency.js';
 import { groupChannel, idempotencyKey, roomStreamKey, roomTrimmedKey } from './keys.js';
 import './scripts.js';
 
 /** A stream entry as XRANGE returns it: the ID, then field names and values in turn. */
 type StreamEntry = [id: string, fields: string[]];
-
 
 /**
  * The chat frame split around what only Redis knows when the append runs: the ID, and the time
@@ -31,75 +33,73 @@ function frameAroundId(draft: MessageDraft): { before: string; between: string }
   };
 }
 
-/** The message a draft became once the script stored it under `id`. */
-const storedMessage = ({ room, user, message }: MessageDraft, id: string): ChatMessage => ({
-  type: SERVER_FRAME.chatMessage,
-  id,
-  room,
-  user,
-  message,
-  ts: messageIdTime(id),
-});
+/** A failed script: refused (nothing written) or of unknown outcome; see backend-errors.ts. */
+function outcomeError(error: unknown): unknown {
+  return provesNothingWritten(error) ? new NotStored(error) : error;
+}
 
 /**
  * Each room's log is a Redis Stream trimmed to `limit`; the stream ID is the message ID (so it
  * is the same on every node and orders the room). The append script stores and publishes in one
- * step; reads are plain XRANGE / XREVRANGE.
+ * step, and gives the room's keys the idle TTL; reads are plain XRANGE / XREVRANGE.
  */
 export class RedisRoomHistory implements RoomHistory {
+  private readonly keyTtlMs: number;
+
   constructor(
     private readonly redis: Redis,
     private readonly limit: number,
     private readonly log: FastifyBaseLogger,
-  ) {}
+    private readonly idleTtlMs: number,
+  ) {
+    this.keyTtlMs = idempotencyTtlMs(idleTtlMs);
+  }
 
-  async append(draft: MessageDraft, origin: AppendOrigin = {}): Promise<ChatMessage> {
+  /** ARGV 1-10 of the append scripts (see scripts.ts). */
+  private appendArgs(draft: MessageDraft, origin: AppendOrigin): Array<string | number> {
     const { before, between } = frameAroundId(draft);
-    const id = await this.redis.roomcastAppend(
-      roomStreamKey(draft.room),
-      roomTrimmedKey(draft.room),
+    return [
       this.limit,
       groupChannel(roomGroup(draft.room)),
       draft.message,
       draft.user ?? '',
       before,
       between,
-      JSON.stringify(origin),
-    );
+      origin.sender ?? '',
+      origin.nonce ?? '',
+      origin.scope ?? '',
+      expiresWhenIdle(draft.room) ? this.idleTtlMs : 0,
+    ];
+  }
+
+  async append(draft: MessageDraft, origin: AppendOrigin = {}): Promise<ChatMessage> {
+    const args = this.appendArgs(draft, origin);
+    const id = await this.redis.roomcastAppend(roomStreamKey(draft.room), roomTrimmedKey(draft.room), ...args).catch((error: unknown) => {
+      throw outcomeError(error);
+    });
     return storedMessage(draft, id);
   }
 
   /** `append` unless `key` was used, with the check and the record in the same script: one round trip. */
   async appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<AppendOnceResult> {
-    const { before, between } = frameAroundId(draft);
-    const [stored, value] = await this.redis.roomcastAppendOnce(
-      roomStreamKey(draft.room),
-      roomTrimmedKey(draft.room),
-      idempotencyKey(key),
-      this.limit,
-      groupChannel(roomGroup(draft.room)),
-      draft.message,
-      draft.user ?? '',
-      before,
-      between,
-      JSON.stringify(origin),
-      IDEMPOTENCY_TTL_MS,
-    );
-    if (stored === 1) return { state: 'stored', message: storedMessage(draft, value) };
-    try {
-      return value === '' ? { state: 'pending' } : { state: 'duplicate', message: JSON.parse(value) as ChatMessage };
-    } catch {
-      // Not ours to trust: treated as in progress, like the idempotency store does; it expires.
-      return { state: 'pending' };
-    }
+    const args = this.appendArgs(draft, origin);
+    const [stored, id, fields] = await this.redis
+      .roomcastAppendOnce(roomStreamKey(draft.room), roomTrimmedKey(draft.room), idempotencyKey(key), ...args, this.keyTtlMs)
+      .catch((error: unknown) => {
+        throw outcomeError(error);
+      });
+    if (stored === 1) return { state: 'stored', message: storedMessage(draft, id) };
+    // The first message as stored, or (trimmed since) the same sender's same send under its ID.
+    const first = fields && fields.length > 0 ? this.toMessage(draft.room, [id, fields]) : undefined;
+    return { state: 'duplicate', message: first ?? storedMessage(draft, id) };
   }
 
-  async readAfter(room: string, afterId: string): Promise<ReadAfterResult> {
+  async readAfter(room: string, afterId: string, scope?: string): Promise<ReadAfterResult> {
     // One transaction: the trimmed-through marker matches the entries read.
     const replies = await this.redis.multi().xrange(roomStreamKey(room), `(${afterId}`, '+').get(roomTrimmedKey(room)).exec();
     const [entries, trimmedThrough] = results(replies) as [StreamEntry[], string | null];
     const complete = trimmedThrough === null || compareMessageIds(afterId, trimmedThrough) >= 0;
-    return { messages: this.toMessages(room, entries), complete };
+    return { messages: this.toMessages(room, entries, scope), complete };
   }
 
   async readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult> {
@@ -109,31 +109,59 @@ export class RedisRoomHistory implements RoomHistory {
     return { messages: this.toMessages(room, entries.slice(0, limit).reverse()), hasMore };
   }
 
+  /** Restarts the idle TTL of the rooms' keys, in one round trip. */
+  async touch(rooms: readonly string[]): Promise<void> {
+    const expiring = rooms.filter((room) => expiresWhenIdle(room));
+    if (expiring.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const room of expiring) {
+      pipeline.pexpire(roomStreamKey(room), this.idleTtlMs).pexpire(roomTrimmedKey(room), this.idleTtlMs);
+    }
+    results(await pipeline.exec());
+  }
+
+  /** Nothing to sweep: the room's keys carry their own expiry. */
+  async forgetIdle(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<void> {
     // The clients belong to the backend, which closes them.
   }
 
   /** Stream entries as chat messages; an entry that is not one of ours is logged and skipped. */
-  private toMessages(room: string, entries: StreamEntry[]): ChatMessage[] {
+  private toMessages(room: string, entries: StreamEntry[], scope?: string): ChatMessage[] {
     const messages: ChatMessage[] = [];
-    for (const [id, fields] of entries) {
-      let message: string | undefined;
-      let user: string | null = null;
-      for (let i = 0; i + 1 < fields.length; i += 2) {
-        if (fields[i] === 'message') message = fields[i + 1];
-        else if (fields[i] === 'user') user = fields[i + 1]!;
-      }
-      if (message === undefined) {
-        this.log.warn({ room, id }, 'skipped a stream entry with no message field');
-        continue;
-      }
-      messages.push({ type: SERVER_FRAME.chatMessage, id, room, user, message, ts: messageIdTime(id) });
+    for (const entry of entries) {
+      const message = this.toMessage(room, entry, scope);
+      if (message) messages.push(message);
     }
     return messages;
   }
+
+  /** One stream entry as a chat message, carrying its nonce when sent under `scope`. */
+  private toMessage(room: string, [id, fields]: StreamEntry, scope?: string): ChatMessage | undefined {
+    let message: string | undefined;
+    let user: string | null = null;
+    let nonce: string | undefined;
+    let sentUnder: string | undefined;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const value = fields[i + 1]!;
+      if (fields[i] === 'message') message = value;
+      else if (fields[i] === 'user') user = value;
+      else if (fields[i] === 'nonce') nonce = value;
+      else if (fields[i] === 'scope') sentUnder = value;
+    }
+    if (message === undefined) {
+      this.log.warn({ room, id }, 'skipped a stream entry with no message field');
+      return undefined;
+    }
+    const stored: ChatMessage = { type: SERVER_FRAME.chatMessage, id, room, user, message, ts: messageIdTime(id) };
+    return scope !== undefined && nonce !== undefined && sentUnder === scope ? { ...stored, nonce } : stored;
+  }
 }
 
-/** The values of a MULTI's replies; the first failed command's error is thrown. */
+/** The values of a MULTI's or pipeline's replies; the first failed command's error is thrown. */
 function results(replies: Array<[Error | null, unknown]> | null): unknown[] {
   if (replies === null) throw new Error('Redis transaction was aborted');
   return replies.map(([error, value]) => {

@@ -21,6 +21,8 @@ export const PRESENCE_NODES_KEY = `${PREFIX}presence:nodes`;
 
 /** Present while the node lives: set with a short expiry and refreshed by its heartbeat. */
 export const nodeAliveKey = (node: string): string => `${PREFIX}node:${node}:alive`;
+/** Written by `/readyz` (expiring in seconds): a write that Redis refuses when out of memory. */
+export const nodeReadyProbeKey = (node: string): string => `${PREFIX}node:${node}:ready`;
 /** Set of the node's presence entries, each `room|channel`, so a dead node's can be removed. */
 export const nodeMembersKey = (node: string): string => `${PREFIX}node:${node}:members`;
 

@@ -10,59 +10,109 @@ import type { Redis, Result } from 'ioredis';
 
 /**
  * Appends a chat message to the room's log, trims the log to its limit (remembering the newest
- * ID it dropped, for incomplete resumes) and publishes the message to the room's group: the
- * order of the log is the order of the fan-out because both happen in one script.
+ * ID it dropped, for incomplete resumes), restarts the room's idle clock and publishes the
+ * message to the room's group: the order of the log is the order of the fan-out because both
+ * happen in one script.
+ *
+ * Every step that can fail runs in `prepare`, before the first write: a script that failed
+ * after XADD would leave a message stored, and later replayed, that its sender was told was not
+ * stored, and that live listeners never got (a ghost). After the write there is only string
+ * joining and commands that cannot fail on our own keys; and Redis refuses a script's first
+ * write (not a later one) when it is out of memory, so an OOM refusal also stores nothing.
  *
  * KEYS: log stream, trimmed-through marker.
- * ARGV: limit, group channel, text, user ('' for anonymous), frame text before the ID, frame
- * text between the ID and the time, the event's other fields as JSON (sender, nonce).
+ * ARGV: 1 history limit, 2 group channel, 3 text, 4 user ('' for anonymous), 5 frame text
+ * before the ID, 6 frame text between the ID and the time, 7 sender channel, 8 nonce, 9 nonce
+ * scope ('' for none of 7-9), 10 room idle TTL in ms (0: the room never expires).
  * `append()` returns the new message ID and its frame (the message as JSON).
  */
 const APPEND_FUNCTION = `
-local function append()
+local function refuse(what)
+  return redis.error_reply('ERR roomcast append refused before writing: ' .. what)
+end
+
+local function prepare()
+  local limit, ttl = tonumber(ARGV[1]), tonumber(ARGV[10])
+  if not limit or limit < 1 or limit ~= math.floor(limit) then return nil, refuse('bad history limit') end
+  if not ttl or ttl < 0 or ttl ~= math.floor(ttl) then return nil, refuse('bad room TTL') end
+  if #ARGV[8] > 64 or not string.find(ARGV[8], '^[!-~]*$') then return nil, refuse('bad nonce') end
+  if #ARGV[9] > 200 then return nil, refuse('bad scope') end
+  -- The published event is JSON made here: after the write only the ID and the time are added.
+  local before, between = cjson.encode(ARGV[5]), cjson.encode(ARGV[6])
+  local origin = ''
+  if ARGV[7] ~= '' then origin = origin .. ',"sender":' .. cjson.encode(ARGV[7]) end
+  if ARGV[8] ~= '' then origin = origin .. ',"nonce":' .. cjson.encode(ARGV[8]) end
+  return {
+    limit = limit,
+    ttl = ttl,
+    before = string.sub(before, 1, -2),
+    between = string.sub(between, 2, -2),
+    origin = origin,
+  }
+end
+
+local function append(p)
   local fields = {'message', ARGV[3]}
   if ARGV[4] ~= '' then
-    fields[3] = 'user'
-    fields[4] = ARGV[4]
+    fields[#fields + 1] = 'user'
+    fields[#fields + 1] = ARGV[4]
+  end
+  if ARGV[8] ~= '' and ARGV[9] ~= '' then
+    fields[#fields + 1] = 'nonce'
+    fields[#fields + 1] = ARGV[8]
+    fields[#fields + 1] = 'scope'
+    fields[#fields + 1] = ARGV[9]
   end
   local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
-  local limit = tonumber(ARGV[1])
-  local excess = redis.call('XLEN', KEYS[1]) - limit
+  local excess = redis.call('XLEN', KEYS[1]) - p.limit
   if excess > 0 then
     local dropped = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
     redis.call('SET', KEYS[2], dropped[#dropped][1])
-    redis.call('XTRIM', KEYS[1], 'MAXLEN', limit)
+    redis.call('XTRIM', KEYS[1], 'MAXLEN', p.limit)
   end
-  local frame = ARGV[5] .. id .. ARGV[6] .. string.match(id, '^(%d+)') .. '}'
-  local event = cjson.decode(ARGV[7])
-  event.type = 'chat.message'
-  event.id = id
-  event.frame = frame
-  redis.call('PUBLISH', ARGV[2], cjson.encode(event))
+  if p.ttl > 0 then
+    redis.call('PEXPIRE', KEYS[1], p.ttl)
+    redis.call('PEXPIRE', KEYS[2], p.ttl)
+  end
+  local ts = string.match(id, '^(%d+)')
+  local frame = ARGV[5] .. id .. ARGV[6] .. ts .. '}'
+  redis.call('PUBLISH', ARGV[2], '{"type":"chat.message","id":"' .. id .. '","frame":' .. p.before .. id .. p.between .. ts
+    .. '}"' .. p.origin .. '}')
   return id, frame
 end
 `;
 
 /** Appends and publishes (see APPEND_FUNCTION). Returns the new message ID. */
 const APPEND = `${APPEND_FUNCTION}
-return (append())
+local p, refused = prepare()
+if not p then return refused end
+return (append(p))
 `;
 
 /**
- * Appends and publishes unless the publish key (a socket nonce, an Idempotency-Key) was used
- * before, and remembers the key with the message: the check, the append and the record are one
- * atomic step, so a keyed publish costs one round trip like any other. A value of '' is a claim
- * by the idempotency store's claim-then-append path, still in progress.
+ * Appends and publishes unless the publish key (a scoped socket nonce, an Idempotency-Key) was
+ * used before, and remembers the key: the check, the append and the record are one atomic step,
+ * so a keyed publish costs one round trip like any other. The key holds the message ID only
+ * (about 100 bytes in Redis, whatever the message), for at most ARGV[11] ms.
  *
  * KEYS: log stream, trimmed-through marker, publish key.
- * ARGV: as APPEND, then how long the key is remembered (ms).
- * Returns {1, new ID} when stored, {0, the first message's JSON or ''} when the key was used.
+ * ARGV: as APPEND, then 11 how long the key is remembered (ms).
+ * Returns {1, new ID} when stored; {0, the first message's ID, its stream fields (empty once
+ * trimmed)} when the key was used.
  */
 const APPEND_ONCE = `${APPEND_FUNCTION}
+local p, refused = prepare()
+if not p then return refused end
+local keyTtl = tonumber(ARGV[11])
+if not keyTtl or keyTtl < 1 or keyTtl ~= math.floor(keyTtl) then return refuse('bad key TTL') end
 local prior = redis.call('GET', KEYS[3])
-if prior then return {0, prior} end
-local id, frame = append()
-redis.call('SET', KEYS[3], frame, 'PX', ARGV[8])
+if prior then
+  if not string.find(prior, '^%d+%-%d+$') then return refuse('the publish key holds no message ID') end
+  local entry = redis.call('XRANGE', KEYS[1], prior, prior)[1]
+  return {0, prior, entry and entry[2] or {}}
+end
+local id = append(p)
+redis.call('SET', KEYS[3], id, 'PX', keyTtl)
 return {1, id}
 `;
 
@@ -195,7 +245,7 @@ type Arg = string | number;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     roomcastAppend(stream: string, trimmed: string, ...argv: Arg[]): Result<string, Context>;
-    roomcastAppendOnce(stream: string, trimmed: string, publishKey: string, ...argv: Arg[]): Result<[number, string], Context>;
+    roomcastAppendOnce(stream: string, trimmed: string, publishKey: string, ...argv: Arg[]): Result<[number, string, string[]?], Context>;
     roomcastPresenceAdd(hash: string, online: string, nodeMembers: string, nodes: string, ...argv: Arg[]): Result<number, Context>;
     roomcastPresenceRemove(hash: string, online: string, nodeMembers: string, alive: string, ...argv: Arg[]): Result<number, Context>;
     roomcastPresenceForgetNode(nodes: string, nodeMembers: string, alive: string, node: string): Result<number, Context>;

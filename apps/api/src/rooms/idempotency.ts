@@ -1,73 +1,98 @@
-import type { ChatMessage } from '@roomcast/protocol';
-
 /** How long a publish is remembered by its key: a repeat within this returns the first result. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-/** How long a claim may stay unfinished before another publisher may take it over (its owner died). */
-export const CLAIM_TTL_MS = 30_000;
 
-export type ClaimResult =
-  | { state: 'claimed' }
-  | { state: 'done'; message: ChatMessage }
-  | { state: 'pending' };
+/** A key is never remembered longer than its room: once the room is forgotten, so are its keys. */
+export const idempotencyTtlMs = (roomIdleTtlMs: number): number => Math.min(IDEMPOTENCY_TTL_MS, roomIdleTtlMs);
 
-/**
- * Remembers publishes by a caller-given key (an `Idempotency-Key`, a socket nonce), so a repeat
- * stores nothing new and answers with the first message. The claim is atomic: of two repeats
- * racing, one publishes and the other waits for its result.
- */
-export interface IdempotencyStore {
-  /** Claims `key`; `claimed` means the caller publishes then calls `complete` (or `release` on failure). */
-  claim(key: string): Promise<ClaimResult>;
-  complete(key: string, message: ChatMessage): Promise<void>;
-  release(key: string): Promise<void>;
-  close(): Promise<void>;
+/** What one embedded entry costs besides its strings: the map slot and the record. */
+const ENTRY_OVERHEAD_BYTES = 120;
+
+export interface RecentKeysLimits {
+  /** Entries kept at most; the oldest go first. Default 50,000. */
+  maxEntries?: number;
+  /** Estimated bytes kept at most (keys, IDs and overhead); the oldest go first. Default 8 MiB. */
+  maxBytes?: number;
 }
 
 interface Entry {
-  message: ChatMessage | undefined;
+  id: string;
   expiresAt: number;
+  bytes: number;
 }
 
-/** The embedded store: a map in insertion order, expired lazily, capped so it cannot grow without bound. */
-export class MemoryIdempotencyStore implements IdempotencyStore {
+/**
+ * The embedded backend's memory of publish keys: key to message ID, in insertion order, each
+ * for `ttlMs`, bounded by count and by bytes (estimated at two bytes a character, an
+ * overestimate: ~210 bytes of heap measured with the longest room, client ID and nonce). Only
+ * the ID is kept, never the message: a repeat is answered from the room's history, or from its
+ * own draft once trimmed.
+ */
+export class RecentKeys {
   private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
 
   constructor(
-    /** About 1 KB each at most: the embedded backend remembers the newest 50,000 keys (up to 24 h). */
-    private readonly maxEntries = 50_000,
+    private readonly ttlMs: number,
+    limits: RecentKeysLimits = {},
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.maxEntries = limits.maxEntries ?? 50_000;
+    this.maxBytes = limits.maxBytes ?? 8 * 1024 * 1024;
+  }
 
-  async claim(key: string): Promise<ClaimResult> {
+  /** The message ID first published under `key`, if it is still remembered. */
+  get(key: string): string | undefined {
     const entry = this.entries.get(key);
-    if (entry && entry.expiresAt > this.now()) {
-      return entry.message ? { state: 'done', message: entry.message } : { state: 'pending' };
-    }
-    this.entries.delete(key);
-    this.entries.set(key, { message: undefined, expiresAt: this.now() + CLAIM_TTL_MS });
+    return entry && entry.expiresAt > this.now() ? entry.id : undefined;
+  }
+
+  set(key: string, id: string): void {
+    this.delete(key);
+    const bytes = 2 * (key.length + id.length) + ENTRY_OVERHEAD_BYTES;
+    this.entries.set(key, { id, expiresAt: this.now() + this.ttlMs, bytes });
+    this.bytes += bytes;
     this.evict();
-    return { state: 'claimed' };
   }
 
-  async complete(key: string, message: ChatMessage): Promise<void> {
-    this.entries.delete(key);
-    this.entries.set(key, { message, expiresAt: this.now() + IDEMPOTENCY_TTL_MS });
+  /** Drops every expired entry (the sweep of idle rooms calls this). Returns how many went. */
+  evictExpired(): number {
+    return this.evict();
   }
 
-  async release(key: string): Promise<void> {
-    this.entries.delete(key);
+  get size(): number {
+    return this.entries.size;
   }
 
-  /** Drops expired entries from the oldest end, then the oldest ones past the cap. */
-  private evict(): void {
-    const now = this.now();
-    for (const [key, entry] of this.entries) {
-      if (this.entries.size <= this.maxEntries && entry.expiresAt > now) break;
-      this.entries.delete(key);
-    }
+  /** Estimated bytes held. */
+  get byteSize(): number {
+    return this.bytes;
   }
 
-  async close(): Promise<void> {
+  clear(): void {
     this.entries.clear();
+    this.bytes = 0;
+  }
+
+  private delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+  }
+
+  /** From the oldest end: entries past a cap, and expired ones. */
+  private evict(): number {
+    const now = this.now();
+    let dropped = 0;
+    for (const [key, entry] of this.entries) {
+      const over = this.entries.size > this.maxEntries || this.bytes > this.maxBytes;
+      // Entries expire in insertion order (one TTL for all), so the first live one ends the sweep.
+      if (!over && entry.expiresAt > now) break;
+      this.delete(key);
+      dropped += 1;
+    }
+    return dropped;
   }
 }

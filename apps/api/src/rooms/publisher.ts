@@ -1,7 +1,7 @@
-import { type ChatMessage } from '@roomcast/protocol';
+import type { ChatMessage, ErrorCode } from '@roomcast/protocol';
+import { NotStored } from '../backend-errors.js';
 import type { AppendOrigin, MessageDraft, RoomHistory } from '../history/room-history.js';
 import type { Metrics } from '../metrics.js';
-import type { IdempotencyStore } from './idempotency.js';
 
 export interface Published {
   message: ChatMessage;
@@ -9,80 +9,48 @@ export interface Published {
   duplicate: boolean;
 }
 
-/** How long a repeat waits for a racing first publish with the same key to finish. */
-const PENDING_WAIT_MS = 3000;
-const PENDING_POLL_MS = 50;
-
-export class PublishPending extends Error {
-  constructor() {
-    super('A publish with the same key is still in progress.');
-    this.name = 'PublishPending';
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * The one publish path. A message from a socket, from `POST /rooms/:room/messages` and from the
  * CLI (which posts over HTTP) comes through here: stored and fanned out in one step by the room
- * history, so it reaches everyone in the order it is kept. With a `dedupeKey` (a socket nonce, an
- * `Idempotency-Key`), a repeat within 24 hours stores nothing and returns the first message.
+ * history, so it reaches everyone in the order it is kept. With a `dedupeKey` (a scoped socket
+ * nonce, an `Idempotency-Key`), a repeat within the idempotency window stores nothing and
+ * returns the first message; the history checks the key in the same step as the append.
  */
 export class Publisher {
   constructor(
     private readonly history: RoomHistory,
-    private readonly idempotency: IdempotencyStore,
     private readonly metrics: Metrics,
   ) {}
 
   async publish(draft: MessageDraft, origin: AppendOrigin = {}, dedupeKey?: string): Promise<Published> {
-    if (dedupeKey === undefined) return { message: await this.append(draft, origin), duplicate: false };
-    if (this.history.appendOnce) return this.publishOnce(draft, origin, dedupeKey);
-    const deadline = Date.now() + PENDING_WAIT_MS;
-    for (;;) {
-      const claim = await this.idempotency.claim(dedupeKey);
-      if (claim.state === 'done') return { message: claim.message, duplicate: true };
-      if (claim.state === 'claimed') break;
-      if (Date.now() > deadline) throw new PublishPending();
-      await sleep(PENDING_POLL_MS);
+    if (dedupeKey === undefined) {
+      const message = await this.history.append(draft, origin);
+      this.metrics.messagesIn += 1;
+      return { message, duplicate: false };
     }
-    let message: ChatMessage;
-    try {
-      message = await this.append(draft, origin);
-    } catch (error) {
-      await this.idempotency.release(dedupeKey).catch(() => undefined);
-      throw error;
-    }
-    // Stored and sent already: a failure to remember the key must not turn into a refusal.
-    await this.idempotency.complete(dedupeKey, message).catch(() => undefined);
-    return { message, duplicate: false };
-  }
-
-  /** A keyed publish where the history checks the key in the same step as the append (Redis). */
-  private async publishOnce(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<Published> {
-    const deadline = Date.now() + PENDING_WAIT_MS;
-    for (;;) {
-      const result = await this.history.appendOnce!(draft, origin, key);
-      if (result.state === 'stored') {
-        this.metrics.messagesIn += 1;
-        return { message: result.message, duplicate: false };
-      }
-      if (result.state === 'duplicate') return { message: result.message, duplicate: true };
-      if (Date.now() > deadline) throw new PublishPending();
-      await sleep(PENDING_POLL_MS);
-    }
-  }
-
-  private async append(draft: MessageDraft, origin: AppendOrigin): Promise<ChatMessage> {
-    const message = await this.history.append(draft, origin);
-    this.metrics.messagesIn += 1;
-    return message;
+    const result = await this.history.appendOnce(draft, origin, dedupeKey);
+    if (result.state === 'stored') this.metrics.messagesIn += 1;
+    return { message: result.message, duplicate: result.state === 'duplicate' };
   }
 }
 
-/** The dedupe key of a socket send: its nonce, scoped to the room and sender so nonces cannot collide across them. */
-export const nonceKey = (room: string, user: string | null, nonce: string): string =>
-  `nonce:${room}:${user ?? ''}:${nonce}`;
+/**
+ * The refusal for a publish that failed: `unavailable` only when the failure proves nothing was
+ * stored; any other (a timeout, a connection lost mid-command) is `unconfirmed`: it may have
+ * been stored, and a resend with the same nonce or key is stored at most once.
+ */
+export const publishRefusal = (error: unknown): ErrorCode => (error instanceof NotStored ? 'unavailable' : 'unconfirmed');
+
+/**
+ * Whose nonces a socket's sends are: the signed-in user's; else the anonymous client's own ID
+ * (`?client=`, kept across its reconnects); else the connection's. Anonymous people never
+ * share a namespace, so one cannot drop another's message by reusing its nonce.
+ */
+export const nonceScope = (user: string | null, clientId: string | undefined, channel: string): string =>
+  user !== null ? `u:${user}` : clientId !== undefined ? `k:${clientId}` : `c:${channel}`;
+
+/** The dedupe key of a socket send: its nonce, scoped to the room and the sender so nonces cannot collide across them. */
+export const nonceKey = (room: string, scope: string, nonce: string): string => `nonce:${room}:${scope}:${nonce}`;
 
 /** The dedupe key of an HTTP publish: the `Idempotency-Key`, scoped to who presents it. */
 export const idempotencyKeyOf = (publisher: string, key: string): string => `http:${publisher}:${key}`;

@@ -1,21 +1,25 @@
 import { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { isMessageId } from '@roomcast/protocol';
+import { CLIENT_ID_PATTERN, isMessageId } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { RoomConsumer } from '../consumers/room-consumer.js';
 import { httpError } from '../errors.js';
 import { SECURITY, refusals } from '../openapi/route-docs.js';
+import { MessageBudgets } from '../limits/message-budgets.js';
 import { requireAllowedOrigin, requireRoom } from './guards.js';
 
 async function requireSocketUser(request: FastifyRequest): Promise<void> {
   if (request.server.config.requireLogin && !request.user) throw httpError('login_required');
 }
 
-async function requireValidSince(request: FastifyRequest): Promise<void> {
-  const { since } = request.query as { since?: unknown };
+async function requireValidQuery(request: FastifyRequest): Promise<void> {
+  const { since, client } = request.query as { since?: unknown; client?: unknown };
   if (since !== undefined && !isMessageId(since)) {
     throw httpError('invalid_query', '"since" must be a message ID from this room.');
+  }
+  if (client !== undefined && !(typeof client === 'string' && CLIENT_ID_PATTERN.test(client))) {
+    throw httpError('invalid_query', '"client" must be 16 to 64 visible ASCII characters.');
   }
 }
 
@@ -97,9 +101,19 @@ function startHeartbeat(app: FastifyInstance, intervalMs: number): void {
  */
 export default async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
   const perIp = new ConnectionsPerIp(app.config.maxConnectionsPerIp);
+  const budgets = new MessageBudgets(app.config);
+  app.addHook('onClose', async () => budgets.close());
   const requireConnectionSlot = async (request: FastifyRequest): Promise<void> => {
     if (perIp.full(request.ip)) {
       throw httpError('rate_limited', `At most ${app.config.maxConnectionsPerIp} open sockets per address.`, 5);
+    }
+    // New sockets per address, over the cluster: reconnecting must not renew an allowance.
+    const rate = app.config.connectRate;
+    if (rate > 0) {
+      const decision = await app.backend.limiter.take(`connect:${request.ip}`, rate, rate * 2);
+      if (!decision.allowed) {
+        throw httpError('rate_limited', `At most ${rate} new sockets a second per address.`, Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
+      }
     }
   };
   startHeartbeat(app, app.config.heartbeatMs);
@@ -118,6 +132,10 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
           type: 'string',
           description: 'Resume after this message ID: every kept message after it first, then `recovered`, then live ones, with no gap and no duplicate.',
         },
+        client: {
+          type: 'string',
+          description: 'A random ID (16 to 64 visible ASCII characters) kept across reconnects: an anonymous sender\'s nonces are scoped to it.',
+        },
       },
     },
     response: {
@@ -126,20 +144,23 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
     },
   };
 
-  app.get<{ Params: { room: string }; Querystring: { since?: string } }>(
+  app.get<{ Params: { room: string }; Querystring: { since?: string; client?: string } }>(
     '/ws/chat/:room',
     {
       websocket: true,
       schema: socketSchema,
       // @fastify/websocket hides socket routes from the OpenAPI document; this one is the API's heart.
       config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }) },
-      preValidation: [requireRoom, requireAllowedOrigin, requireSocketUser, requireValidSince, requireConnectionSlot],
+      preValidation: [requireRoom, requireAllowedOrigin, requireSocketUser, requireValidQuery, requireConnectionSlot],
     },
     (socket, request) => {
       const consumer = new RoomConsumer(socket, {
         room: request.params.room,
         user: request.user?.username ?? null,
+        ip: request.ip,
+        budgets,
         since: request.query.since,
+        clientId: request.query.client,
         backend: app.backend,
         publisher: app.publisher,
         config: app.config,

@@ -28,9 +28,9 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
     },
   };
   app.get('/readyz', { schema: readyzSchema }, async (_request, reply) => {
-    const ready = await app.backend.ready().catch(() => false);
-    if (ready) return { status: 'ready', backend: app.backend.kind };
-    return reply.status(503).send(errorBody('unavailable', `The ${app.backend.kind} backend does not answer.`));
+    const ready = await app.backend.ready().catch(() => 'it does not answer');
+    if (ready === true) return { status: 'ready', backend: app.backend.kind };
+    return reply.status(503).send(errorBody('unavailable', `The ${app.backend.kind} backend is not ready: ${ready}.`));
   });
 
   app.metrics.readNodeGauges(() => ({

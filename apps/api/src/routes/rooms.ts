@@ -5,6 +5,7 @@ import {
   MessagesQuery,
   PostMessageBody,
   RoomParams,
+  messageTextProblem,
   pageLimit,
   type MessagesPage,
   type RoomsList,
@@ -12,7 +13,7 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
 import { MessageAnswer, MessagesPageAnswer, RoomsListAnswer, SECURITY, refusals } from '../openapi/route-docs.js';
-import { idempotencyKeyOf, type Published } from '../rooms/publisher.js';
+import { idempotencyKeyOf, publishRefusal, type Published } from '../rooms/publisher.js';
 import { originAllowed } from '../security/origin.js';
 import { presentedApiKey, requireReader, requireRoom } from './guards.js';
 
@@ -76,7 +77,8 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
       const idempotencyKey = idempotencyKeyHeader(request);
       const { message } = request.body;
       if (message.length > MAX_MESSAGE_LENGTH) throw httpError('too_long', `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`);
-      if (message.trim() === '') throw httpError('invalid_body', 'The message is empty.');
+      const problem = messageTextProblem(message);
+      if (problem !== undefined) throw httpError('invalid_body', problem);
       const rate = app.config.publishRate;
       if (rate > 0) {
         const decision = await app.backend.limiter.take(`publish:${identity}`, rate, rate * 2);
@@ -87,8 +89,10 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
         const draft = { room: request.params.room, user, message };
         published = await app.publisher.publish(draft, {}, idempotencyKey && idempotencyKeyOf(identity, idempotencyKey));
       } catch (error) {
-        request.log.warn({ err: error }, 'publish refused: backend unavailable');
-        throw httpError('unavailable');
+        // `unconfirmed` when the message may have been stored: resend with the same Idempotency-Key.
+        const code = publishRefusal(error);
+        request.log.warn({ err: error, code }, 'publish failed');
+        throw httpError(code);
       }
       // A replay answers exactly as the first time did, and says it is one.
       if (published.duplicate) void reply.header('idempotent-replayed', 'true');

@@ -2,7 +2,7 @@ import { RoomClient, SendRefused, nodeWebSocketFactory, type NodeWebSocketConstr
 import { CLOSE, type ChatMessage } from '@roomcast/protocol';
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TestSocket, eventually, startNode, type TestNode } from '../helpers.js';
+import { TestSocket, eventually, startNode, type TestNode, UNLIMITED_SENDS } from '../helpers.js';
 
 const createSocket = nodeWebSocketFactory(WebSocket as unknown as NodeWebSocketConstructor);
 
@@ -12,7 +12,7 @@ describe('RoomClient against a real server', () => {
   const received: ChatMessage[] = [];
 
   beforeEach(async () => {
-    node = await startNode({ socketRate: 0 });
+    node = await startNode({ ...UNLIMITED_SENDS });
     received.length = 0;
     client = new RoomClient({ url: node.url, room: 'lobby', createSocket, reconnectDelay: () => 50 });
     client.on('message', (message) => received.push(message));

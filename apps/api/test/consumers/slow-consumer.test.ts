@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestSocket, eventually, startNode, type TestNode } from '../helpers.js';
+import { TestSocket, eventually, startNode, type TestNode, UNLIMITED_SENDS } from '../helpers.js';
 
 /** Big texts fill the kernel's buffers (a few MB on loopback) in a bounded number of messages. */
 const TEXT = 'x'.repeat(3900);
@@ -27,7 +27,7 @@ describe('slow consumer', () => {
   });
 
   it('closes a reader that stops reading with 1013 while the room goes on, and it resumes with nothing lost', async () => {
-    node = await startNode({ slowConsumerBytes: HIGH_WATER_BYTES, historyLimit: 10_000, socketRate: 0 });
+    node = await startNode({ slowConsumerBytes: HIGH_WATER_BYTES, historyLimit: 10_000, ...UNLIMITED_SENDS });
     const sender = await open();
     const reader = await open();
     const slow = await open();

@@ -2,7 +2,7 @@ import { serializeFrame } from '@roomcast/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend.js';
 import { roomGroup } from '../../src/layer/channel-layer.js';
-import { RedisIdempotencyStore } from '../../src/redis/idempotency.js';
+import { idempotencyKey } from '../../src/redis/keys.js';
 import { RecordingChannel, connected, redisClient, redisFactory } from '../backends.js';
 import { eventually, sleep } from '../helpers.js';
 
@@ -46,14 +46,17 @@ describe('appendOnce on the Redis history (one round trip per keyed publish)', (
     expect((await nodes[0]!.history.readBefore('lobby', undefined, 10)).messages).toHaveLength(1);
   });
 
-  it('answers pending for a key the idempotency store has claimed and not completed', async () => {
-    const node = await factory.create();
+  it('remembers the message ID only, and answers a repeat whose first message was trimmed with that ID', async () => {
+    const node = await factory.create({ historyLimit: 2 });
     const client = await connected(redisClient(factory.redis().url));
-    const store = new RedisIdempotencyStore(client);
     try {
-      expect(await store.claim('nonce:lobby:alice:n-9')).toEqual({ state: 'claimed' });
-      expect(await appendOnce(node, 'waiting', 'n-9')).toEqual({ state: 'pending' });
-      expect((await node.history.readBefore('lobby', undefined, 10)).messages).toHaveLength(0);
+      const first = await appendOnce(node, 'soon trimmed', 'n-9');
+      expect(first.state).toBe('stored');
+      expect(await client.get(idempotencyKey('nonce:lobby:alice:n-9'))).toBe(first.message.id);
+      await appendOnce(node, 'two', 'n-10');
+      await appendOnce(node, 'three', 'n-11');
+      expect(await appendOnce(node, 'soon trimmed', 'n-9')).toEqual({ state: 'duplicate', message: first.message });
+      expect((await node.history.readBefore('lobby', undefined, 10)).messages.map((m) => m.message)).toEqual(['two', 'three']);
     } finally {
       client.disconnect();
     }

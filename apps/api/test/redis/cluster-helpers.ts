@@ -1,7 +1,7 @@
 import { spawnServer as spawnBuiltServer, type ServerProcess } from '@roomcast/testing';
 import { HISTORY_PAGE_MAX, type ChatMessage, type MessagesPage } from '@roomcast/protocol';
 import type { Config } from '../../src/config.js';
-import { startNode, type TestNode } from '../helpers.js';
+import { startNode, type TestNode, UNLIMITED_SENDS } from '../helpers.js';
 
 /** An API key for HTTP publishing in these tests; the messages carry `user: "svc"`. */
 export const API_KEY = 'test-key-0123456789abcdef';
@@ -9,7 +9,7 @@ export const API_KEY = 'test-key-0123456789abcdef';
 /** Node settings for load: no per-socket or per-key limit, history long enough to keep everything. */
 export const loadConfig = (redisUrl: string, overrides: Partial<Config> = {}): Partial<Config> => ({
   redisUrl,
-  socketRate: 0,
+  ...UNLIMITED_SENDS,
   publishRate: 0,
   historyLimit: 10_000,
   apiKeys: [{ key: API_KEY, name: 'svc' }],

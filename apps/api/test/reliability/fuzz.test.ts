@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestSocket, eventually, sleep, startNode, type TestNode } from '../helpers.js';
+import { TestSocket, eventually, sleep, startNode, type TestNode, UNLIMITED_SENDS } from '../helpers.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -50,7 +50,7 @@ describe('socket-level fuzz', () => {
 
   it('takes 10,000 random and mutated frames while a watcher loses nothing, and memory settles back', async () => {
     // A short history, filled before the baseline: what it keeps by design is then already counted.
-    node = await startNode({ socketRate: 0, historyLimit: 100 });
+    node = await startNode({ ...UNLIMITED_SENDS, historyLimit: 100 });
     const watcher = await TestSocket.open(node.url, 'fuzz');
     const poster = await TestSocket.open(node.url, 'fuzz');
     const frames = fc.sample(frameArbitrary, { numRuns: 10_000, seed: 42 });

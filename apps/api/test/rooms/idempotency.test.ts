@@ -2,7 +2,7 @@ import { RoomClient, nodeWebSocketFactory, type NodeWebSocketConstructor } from 
 import type { ChatMessage } from '@roomcast/protocol';
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TestSocket, eventually, startLink, startNode, type Link, type TestNode } from '../helpers.js';
+import { TestSocket, eventually, startLink, startNode, type Link, type TestNode, UNLIMITED_SENDS } from '../helpers.js';
 
 const KEY = 'idem-key-0123456789abcdef';
 const createSocket = nodeWebSocketFactory(WebSocket as unknown as NodeWebSocketConstructor);
@@ -66,7 +66,7 @@ describe('Idempotency-Key on POST /rooms/:room/messages (embedded backend)', () 
 describe('a socket send repeated with the same nonce', () => {
   let node: TestNode;
   beforeEach(async () => {
-    node = await startNode({ socketRate: 0 });
+    node = await startNode({ ...UNLIMITED_SENDS });
   });
   afterEach(async () => {
     await node.close();
@@ -96,7 +96,7 @@ describe('network blips (a connection cut, not closed, mid-send)', () => {
   const received: ChatMessage[] = [];
 
   beforeEach(async () => {
-    node = await startNode({ socketRate: 0 });
+    node = await startNode({ ...UNLIMITED_SENDS });
     proxy = await startLink(node.port);
     received.length = 0;
     client = new RoomClient({ url: proxy.url, room: 'blip', createSocket, reconnectDelay: () => 100 });

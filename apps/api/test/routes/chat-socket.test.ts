@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TestSocket, eventually, refusedUpgrade, sleep, startNode, type TestNode } from '../helpers.js';
+import { TestSocket, eventually, refusedUpgrade, sleep, startNode, type TestNode, UNLIMITED_SENDS } from '../helpers.js';
 
 describe('chat socket: rooms', () => {
   let node: TestNode;
@@ -58,7 +58,7 @@ describe('chat socket: rooms', () => {
 describe('chat socket: order under load', () => {
   let node: TestNode;
   beforeEach(async () => {
-    node = await startNode({ socketRate: 0 });
+    node = await startNode({ ...UNLIMITED_SENDS });
   });
   afterEach(async () => {
     await node.close();
@@ -94,7 +94,7 @@ describe('chat socket: resume with since', () => {
   });
 
   it('sends exactly the missed messages, then recovered, then live ones', async () => {
-    node = await startNode({ socketRate: 0 });
+    node = await startNode({ ...UNLIMITED_SENDS });
     const poster = await TestSocket.open(node.url, 'resume');
     const reader = await TestSocket.open(node.url, 'resume');
     poster.send({ message: 'before the drop' });
@@ -121,7 +121,7 @@ describe('chat socket: resume with since', () => {
   });
 
   it('says complete:false when since is older than the kept history', async () => {
-    node = await startNode({ socketRate: 0, historyLimit: 20 });
+    node = await startNode({ ...UNLIMITED_SENDS, historyLimit: 20 });
     const poster = await TestSocket.open(node.url, 'short');
     poster.send({ message: 'first' });
     const [first] = await poster.waitForMessages(1);

@@ -1,4 +1,4 @@
-import { RoomClient, SendRefused, backoffDelay, type RoomStatus } from '@roomcast/client';
+import { RoomClient, SendRefused, backoffDelay, newClientId, type RoomStatus } from '@roomcast/client';
 import { MAX_MESSAGE_LENGTH, type ChatMessage, type PresenceFrame } from '@roomcast/protocol';
 import { computed, getCurrentScope, onScopeDispose, shallowRef, type Ref } from 'vue';
 import { fetchMessages } from '../lib/api.js';
@@ -57,6 +57,8 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   const announcement = shallowRef('');
 
   const own = new OwnMessages(room);
+  /** One ID for every RoomClient of this view: the server recognises our resends across reconnects. */
+  const clientId = newClientId();
   let client: RoomClient | undefined;
   let disposed = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -110,12 +112,16 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     return true;
   }
 
-  /** Sends a failed message again (as a new message: the server never stored the failed one). */
+  /**
+   * Sends a failed message again under the SAME nonce: if the first try was stored after all
+   * (its outcome was unknown), the server answers with that message instead of storing it twice.
+   */
   function retry(nonce: string): void {
     const failed = sends.value.find((item) => item.nonce === nonce && item.state === 'failed');
-    if (!failed) return;
-    updateSend(nonce, undefined);
-    send(failed.text);
+    const current = client;
+    if (!failed || current === undefined || current.status === 'closed') return;
+    sends.value = sends.value.map((item) => (item.nonce === nonce ? { nonce, text: item.text, ts: item.ts, state: 'pending' } : item));
+    track(current, failed.text, nonce);
   }
 
   function discard(nonce: string): void {
@@ -137,7 +143,7 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   /** Opens the room's socket, resuming after `since` so nothing between page and socket is lost. */
   function connect(since: string): void {
     const previous = client;
-    const current = new RoomClient({ url, room, since });
+    const current = new RoomClient({ url, room, since, clientId });
     client = current;
     previous?.close();
     // Events from a client we replaced or closed are ignored: `client !== current`.
