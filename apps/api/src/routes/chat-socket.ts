@@ -5,6 +5,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { RoomConsumer } from '../consumers/room-consumer.js';
 import { httpError } from '../errors.js';
+import { clientKey } from '../limits/client-key.js';
+import { tooManyConnections } from '../plugins/network-edge.js';
 import { requireAllowedOrigin, requireRoom } from './guards.js';
 
 async function requireSocketUser(request: FastifyRequest): Promise<void> {
@@ -15,24 +17,6 @@ async function requireValidSince(request: FastifyRequest): Promise<void> {
   const { since } = request.query as { since?: unknown };
   if (since !== undefined && !isMessageId(since)) {
     throw httpError('invalid_query', '"since" must be a message ID from this room.');
-  }
-}
-
-/** Open sockets per client IP on this node, so one address cannot take every file descriptor. */
-class ConnectionsPerIp {
-  private readonly counts = new Map<string, number>();
-  constructor(private readonly cap: number) {}
-
-  full(ip: string): boolean {
-    return this.cap > 0 && (this.counts.get(ip) ?? 0) >= this.cap;
-  }
-  add(ip: string): void {
-    this.counts.set(ip, (this.counts.get(ip) ?? 0) + 1);
-  }
-  remove(ip: string): void {
-    const left = (this.counts.get(ip) ?? 1) - 1;
-    if (left > 0) this.counts.set(ip, left);
-    else this.counts.delete(ip);
   }
 }
 
@@ -95,10 +79,11 @@ function startHeartbeat(app: FastifyInstance, intervalMs: number): void {
  * plain HTTP status with a JSON body; after the upgrade the consumer answers with error frames.
  */
 export default async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
-  const perIp = new ConnectionsPerIp(app.config.maxConnectionsPerIp);
+  // A direct client's connection was counted when it was accepted; one that came through a
+  // trusted proxy counts here, under the address the proxy vouches for, until it closes.
   const requireConnectionSlot = async (request: FastifyRequest): Promise<void> => {
-    if (perIp.full(request.ip)) {
-      throw httpError('rate_limited', `At most ${app.config.maxConnectionsPerIp} open sockets per address.`, 5);
+    if (!app.connectionsPerClient.admit(request.raw.socket, clientKey(request.ip))) {
+      throw httpError('rate_limited', tooManyConnections(app.config.maxConnectionsPerIp), 5);
     }
   };
   startHeartbeat(app, app.config.heartbeatMs);
@@ -107,6 +92,7 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
     '/ws/chat/:room',
     {
       websocket: true,
+      config: { acceptsUpgrade: true },
       preValidation: [requireRoom, requireAllowedOrigin, requireSocketUser, requireValidSince, requireConnectionSlot],
     },
     (socket, request) => {
@@ -122,13 +108,8 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
         log: app.log,
         requestId: request.id,
       });
-      const ip = request.ip;
-      perIp.add(ip);
       app.consumers.add(consumer);
-      socket.on('close', () => {
-        app.consumers.delete(consumer);
-        perIp.remove(ip);
-      });
+      socket.on('close', () => app.consumers.delete(consumer));
       releaseUpgradeRequest(socket, request);
       consumer.start();
     },

@@ -1,5 +1,16 @@
-import type { FastifyInstance } from 'fastify';
-import { errorBody } from '../errors.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errorBody, httpError } from '../errors.js';
+import { bearerToken, sameSecret } from '../security/api-keys.js';
+
+/** With METRICS_TOKEN set, `/metrics` answers only `Authorization: Bearer METRICS_TOKEN`. */
+async function requireMetricsToken(request: FastifyRequest): Promise<void> {
+  const expected = request.server.config.metricsToken;
+  if (expected === undefined) return;
+  const presented = bearerToken(request.headers.authorization);
+  if (presented === undefined || !sameSecret(expected, presented)) {
+    throw httpError('unauthorized', 'Metrics need Authorization: Bearer METRICS_TOKEN.');
+  }
+}
 
 export default async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -10,7 +21,7 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
     return reply.status(503).send(errorBody('unavailable', `The ${app.backend.kind} backend does not answer.`));
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { onRequest: [requireMetricsToken] }, async (_request, reply) => {
     const rooms = new Set([...app.consumers].map((consumer) => consumer.room)).size;
     return reply
       .type('text/plain; version=0.0.4; charset=utf-8')
