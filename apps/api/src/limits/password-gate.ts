@@ -17,7 +17,7 @@ export const PASSWORD_GATE_LIMITS: PasswordGateLimits = {
   concurrency: Math.min(4, Math.max(1, availableParallelism())),
   queue: 16,
   maxWaitMs: 5000,
-  perClient: 4,
+  perClient: 2,
 };
 
 interface Waiter {
