@@ -129,3 +129,33 @@ describe('without TRUST_PROXY', () => {
     }
   });
 });
+
+describe('addresses inside one IPv6 /64', () => {
+  let node: TestNode;
+  afterEach(async () => {
+    await node.close();
+  });
+  // The node trusts one hop and the test speaks as that proxy: X-Forwarded-For is the client.
+  const inOneSlash64 = (n: number): Record<string, string> => ({ 'x-forwarded-for': `2001:db8:7:7:${((n * 7919) % 65536).toString(16)}::${n + 1}` });
+
+  it('count as one client for the login limit: 60 attempts from 60 addresses of one /64 meet 429 after the burst', async () => {
+    node = await startNode({ trustProxy: 1 });
+    const statuses: number[] = [];
+    const started = Date.now();
+    for (let n = 0; n < 60; n += 1) statuses.push(await post(node.url, '/auth/login', { username: `?${n}`, password: PASSWORD }, inOneSlash64(n)));
+    expect(statuses.slice(0, AUTH_LIMITS.loginPerIp.burst).every((status) => status === 401)).toBe(true);
+    expect(count(statuses, 401)).toBeLessThanOrEqual(allowance(AUTH_LIMITS.loginPerIp, Date.now() - started));
+    expect(count(statuses, 429)).toBeGreaterThanOrEqual(60 - allowance(AUTH_LIMITS.loginPerIp, Date.now() - started));
+    // Another /64 is another client.
+    expect(await post(node.url, '/auth/login', { username: '?other', password: PASSWORD }, { 'x-forwarded-for': '2001:db8:7:8::1' })).toBe(401);
+  });
+
+  it('count as one client for the socket cap: 10 sockets from 10 addresses of one /64, 5 open under a cap of 5', async () => {
+    node = await startNode({ trustProxy: 1, maxConnectionsPerIp: 5 });
+    const sockets = Array.from({ length: 10 }, (_, n) => TestSocket.connect(node.url, 'lobby', { headers: inOneSlash64(n) }));
+    const opened = await Promise.all(sockets.map((socket) => socket.opened.then(() => true, () => false)));
+    expect(opened.filter(Boolean)).toHaveLength(5);
+    expect(node.app.connectionsPerClient.open('2001:db8:7:7::/64')).toBe(5);
+    await Promise.all(sockets.map((socket) => socket.close()));
+  });
+});
