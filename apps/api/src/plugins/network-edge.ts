@@ -32,6 +32,8 @@ export function edgeServerOptions(config: Config): Pick<
     // deadlines themselves): a quarter of the header deadline, at most a second.
     http: {
       headersTimeout: config.headersTimeoutMs,
+      // Here too, not only below: Node refuses a header deadline past its 300 s default request deadline.
+      requestTimeout: config.requestTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(config.headersTimeoutMs / 4))),
     },
     requestTimeout: config.requestTimeoutMs,
