@@ -123,7 +123,7 @@ describe('slow and foreign connections', () => {
     expect(closedAfter).toBeLessThanOrEqual(TIMEOUTS.keepAliveTimeoutMs + SLACK_MS);
   });
 
-  it('starts with deadlines past Node's own 300 s request default, and applies them', async () => {
+  it('starts with deadlines past the Node 300 s request default, and applies them', async () => {
     node = await startNode({ headersTimeoutMs: 400_000, requestTimeoutMs: 500_000, keepAliveTimeoutMs: 65_000 });
     const { headersTimeout, requestTimeout, keepAliveTimeout } = node.app.server;
     expect({ headersTimeout, requestTimeout, keepAliveTimeout }).toEqual({ headersTimeout: 400_000, requestTimeout: 500_000, keepAliveTimeout: 65_000 });
