@@ -106,7 +106,8 @@ describe('METRICS_TOKEN', () => {
 
   it('refuses /metrics without the token, or with a wrong one, with 401 JSON; serves it with the token', async () => {
     node = await startNode({ metricsToken: TOKEN });
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789abc' }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }]) {
+    const refused: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong-token-0123456789abc' }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }];
+    for (const headers of refused) {
       const response = await fetch(`${node.url}/metrics`, { headers });
       expect(response.status).toBe(401);
       expect(await response.json()).toEqual({ error: expect.stringContaining('METRICS_TOKEN'), code: 'unauthorized' });
