@@ -26,21 +26,23 @@ export function edgeServerOptions(config: Config): Pick<
   FastifyServerOptions,
   'connectionTimeout' | 'keepAliveTimeout' | 'requestTimeout' | 'clientErrorHandler' | 'trustProxy'
 > & { http: ServerOptions } {
+  // Node checks header and request deadlines on this tick (30 s by default, longer than the
+  // deadlines themselves): a quarter of the header deadline, at most a second.
+  const checkingInterval = Math.min(1000, Math.max(25, Math.floor(config.headersTimeoutMs / 4)));
   return {
     trustProxy: config.trustProxy === false ? false : proxyTrust(config.trustProxy),
-    // Node checks header and request deadlines on this tick (30 s by default, longer than the
-    // deadlines themselves): a quarter of the header deadline, at most a second.
     http: {
       headersTimeout: config.headersTimeoutMs,
       // Here too, not only below: Node refuses a header deadline past its 300 s default request deadline.
       requestTimeout: config.requestTimeoutMs,
-      connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(config.headersTimeoutMs / 4))),
+      connectionsCheckingInterval: checkingInterval,
     },
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
-    // A connection silent this long mid-request (a client that stopped reading or writing) is cut.
-    // Upgraded sockets are not affected: ws turns this off for them, the heartbeat watches them.
-    connectionTimeout: config.requestTimeoutMs,
+    // A connection silent this long (a client that stopped reading its answer) is cut. Two ticks
+    // past the request deadline, so a stalled request body hears its 408 first. Upgraded sockets
+    // are not affected: ws turns this off for them, and the heartbeat watches them.
+    connectionTimeout: config.requestTimeoutMs + 2 * checkingInterval,
     clientErrorHandler,
   };
 }

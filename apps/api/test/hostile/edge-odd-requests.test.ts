@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { REPO, SERVER_SCRIPT } from '@roomcast/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { refusedUpgrade, startNode, startRedis, TestSocket, type TestNode, type TestRedis } from '../helpers.js';
+import { parseAnswer, rawConnect } from './edge-helpers.js';
 
 /**
  * Findings: `/assets/../../package.json`, `/assets/%2e%2e/...` and `//rooms/x/messages` answered
@@ -71,6 +72,20 @@ describe('odd paths next to the SPA', () => {
     expect(text).not.toContain('"name"');
     expect(text).not.toContain('root:');
     expect(log.lines.slice(before).filter((line) => line.level >= 50)).toEqual([]);
+  });
+});
+
+describe('requests that are not HTTP', () => {
+  it('answers them with a JSON 400 and closes the connection', async () => {
+    const node = await startNode();
+    try {
+      const connection = await rawConnect(node.port);
+      connection.socket.write('NOT HTTP AT ALL\r\n\r\n');
+      expect(await connection.closedAfter).toBeLessThan(1000);
+      expect(parseAnswer(connection.received())).toEqual({ status: 400, body: { error: expect.any(String), code: 'invalid_body' } });
+    } finally {
+      await node.close();
+    }
   });
 });
 

@@ -106,9 +106,10 @@ describe('slow and foreign connections', () => {
     }
     const { statuses } = await health;
     expect(statuses.every((status) => status === 200)).toBe(true);
-    // The 50 it kept are cut at the request deadline like any slow body.
+    // The 50 it kept stalled after one byte of body: cut at the request deadline, with a 408.
     const kept = attackers.filter((connection) => !refused.includes(connection));
     expect(Math.max(...(await Promise.all(kept.map((c) => c.closedAfter))))).toBeLessThanOrEqual(TIMEOUTS.requestTimeoutMs + TICK_MS + SLACK_MS);
+    for (const connection of kept) expect(parseAnswer(connection.received())).toMatchObject({ status: 408, body: { code: 'timeout' } });
     await eventually(() => node.app.connectionsPerClient.open('127.0.0.1') === 0, 2000, 'the server to release every slot');
   });
 
