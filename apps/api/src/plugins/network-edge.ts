@@ -57,7 +57,9 @@ function clientErrorHandler(this: { log: { debug(obj: object, msg: string): void
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'too_large', 'The request headers are too large.']
         : [400, 'invalid_body', 'The request is not valid HTTP.'];
-  if (socket.writable) socket.write(rawResponse(status, JSON.stringify(errorBody(code, message))));
+  // An answer already under way must not get a second one spliced into it (Node's own rule).
+  const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (socket.writable && !answering) socket.write(rawResponse(status, JSON.stringify(errorBody(code, message))));
   socket.destroy();
 }
 
