@@ -2,6 +2,12 @@
  * The numbers `/metrics` serves, in Prometheus text format. Counters are plain fields bumped on
  * the hot path (no label lookups per message copy); labelled counts are keyed by a small set.
  */
+/**
+ * Why the edge refused: an address over its connection cap, a request too slow to arrive (408),
+ * the password gate full (503 busy) or a client over its share of it (429).
+ */
+export type EdgeRefusal = 'connections_per_address' | 'request_timeout' | 'password_gate_full' | 'password_gate_per_address';
+
 const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
 
 export class Metrics {
@@ -12,6 +18,8 @@ export class Metrics {
   slowConsumerCloses = 0;
   redisReconnects = 0;
   readonly refusedFrames = new Map<string, number>();
+  /** Connections and requests refused at the network edge, by reason (see docs/security.md). */
+  readonly edgeRefusals = new Map<EdgeRefusal, number>();
   readonly httpPublishes = new Map<string, number>();
   private readonly latencyCounts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
   private latencySum = 0;
@@ -19,6 +27,10 @@ export class Metrics {
 
   refused(code: string): void {
     this.refusedFrames.set(code, (this.refusedFrames.get(code) ?? 0) + 1);
+  }
+
+  refusedAtEdge(reason: EdgeRefusal): void {
+    this.edgeRefusals.set(reason, (this.edgeRefusals.get(reason) ?? 0) + 1);
   }
 
   /** Time from a message's store to its hand-off on this node, once per message per node. */
@@ -55,6 +67,12 @@ export class Metrics {
       'counter',
       'Client frames refused, by error code.',
       [...this.refusedFrames].map(([code, count]) => `roomcast_refused_frames_total{code="${code}"} ${count}`),
+    );
+    metric(
+      'roomcast_edge_refusals_total',
+      'counter',
+      'Connections and requests refused at the network edge, by reason.',
+      [...this.edgeRefusals].map(([reason, count]) => `roomcast_edge_refusals_total{reason="${reason}"} ${count}`),
     );
     let cumulative = 0;
     const buckets = LATENCY_BUCKETS_MS.map((bound, index) => {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { httpError } from '../errors.js';
+import type { EdgeRefusal } from '../metrics.js';
 
 export interface PasswordGateLimits {
   /** Password checks that run at once (each scrypt is ~100 ms of one core and 16 MiB). */
@@ -39,13 +40,23 @@ export class PasswordGate {
   /** The most checks ever running at once (for tests and capacity planning). */
   peakRunning = 0;
 
-  constructor(private readonly limits: PasswordGateLimits = PASSWORD_GATE_LIMITS) {}
+  constructor(
+    private readonly limits: PasswordGateLimits = PASSWORD_GATE_LIMITS,
+    /** Told of every refusal (the node's metrics). */
+    private readonly onRefused: (reason: EdgeRefusal) => void = () => undefined,
+  ) {}
 
   /** Runs `check` for `client` once a slot is free, or throws `rate_limited` / `busy` at once. */
   async run<T>(client: string, check: () => Promise<T>): Promise<T> {
     const held = this.perClient.get(client) ?? 0;
-    if (held >= this.limits.perClient) throw httpError('rate_limited', 'Too many password checks from your address at once; wait a moment.', 1);
-    if (this.running >= this.limits.concurrency && this.waiting.length >= this.limits.queue) throw httpError('busy', undefined, 1);
+    if (held >= this.limits.perClient) {
+      this.onRefused('password_gate_per_address');
+      throw httpError('rate_limited', 'Too many password checks from your address at once; wait a moment.', 1);
+    }
+    if (this.running >= this.limits.concurrency && this.waiting.length >= this.limits.queue) {
+      this.onRefused('password_gate_full');
+      throw httpError('busy', undefined, 1);
+    }
     this.perClient.set(client, held + 1);
     try {
       await this.slot();
@@ -77,6 +88,7 @@ export class PasswordGate {
         },
         timer: setTimeout(() => {
           this.waiting.splice(this.waiting.indexOf(waiter), 1);
+          this.onRefused('password_gate_full');
           reject(httpError('busy', undefined, 1));
         }, this.limits.maxWaitMs),
       };

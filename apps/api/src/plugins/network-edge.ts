@@ -2,7 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type Server, type ServerOptions } f
 import type { Socket } from 'node:net';
 import { compile } from '@fastify/proxy-addr';
 import { ERRORS, type ErrorCode } from '@roomcast/protocol';
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config, TrustProxy } from '../config.js';
 import { errorBody, httpError } from '../errors.js';
@@ -48,9 +48,10 @@ export function edgeServerOptions(config: Config): Pick<
 }
 
 /** Malformed or late requests, answered in the same `{error, code}` shape as every other refusal. */
-function clientErrorHandler(this: { log: { debug(obj: object, msg: string): void } }, error: Error & { code?: string }, socket: Socket): void {
+function clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   this.log.debug({ err: error }, 'client error');
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') this.metrics.refusedAtEdge('request_timeout');
   const [status, code, message]: [number, ErrorCode, string] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'timeout', ERRORS.timeout.message]
@@ -69,6 +70,16 @@ function rawResponse(status: number, body: string, headers: Record<string, strin
 }
 
 export const tooManyConnections = (cap: number): string => `At most ${cap} open connections per address.`;
+
+/**
+ * Counts `socket` under the client at `address` until it closes (see ConnectionsPerClient);
+ * false, counted in the metrics, when that client is at the cap.
+ */
+export function admitConnection(app: FastifyInstance, socket: Socket, address: string): boolean {
+  if (app.connectionsPerClient.admit(socket, clientKey(address))) return true;
+  app.metrics.refusedAtEdge('connections_per_address');
+  return false;
+}
 
 /**
  * Which hops of a request's path (0: the peer, 1: the address it put in `X-Forwarded-For`, ...) are
@@ -108,14 +119,13 @@ function gateConnections(server: Server, admit: (socket: Socket) => string | und
 export default fp(
   async (app) => {
     const { maxConnectionsPerIp, trustProxy } = app.config;
-    const connections = new ConnectionsPerClient(maxConnectionsPerIp);
-    app.decorate('connectionsPerClient', connections);
+    app.decorate('connectionsPerClient', new ConnectionsPerClient(maxConnectionsPerIp));
     const trusted = proxyTrust(trustProxy);
     gateConnections(app.server, (socket) => {
       const address = socket.remoteAddress;
       // A proxy's connection carries many clients: they are counted at the upgrade instead.
       if (address === undefined || trusted(address, 0)) return undefined;
-      return connections.admit(socket, clientKey(address)) ? undefined : tooManyConnections(maxConnectionsPerIp);
+      return admitConnection(app, socket, address) ? undefined : tooManyConnections(maxConnectionsPerIp);
     });
 
     // @fastify/websocket routes an upgrade through every route, and a route that is not a socket

@@ -5,8 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { RoomConsumer } from '../consumers/room-consumer.js';
 import { httpError } from '../errors.js';
-import { clientKey } from '../limits/client-key.js';
-import { tooManyConnections } from '../plugins/network-edge.js';
+import { admitConnection, tooManyConnections } from '../plugins/network-edge.js';
 import { requireAllowedOrigin, requireRoom } from './guards.js';
 
 async function requireSocketUser(request: FastifyRequest): Promise<void> {
@@ -82,7 +81,7 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
   // A direct client's connection was counted when it was accepted; one that came through a
   // trusted proxy counts here, under the address the proxy vouches for, until it closes.
   const requireConnectionSlot = async (request: FastifyRequest): Promise<void> => {
-    if (!app.connectionsPerClient.admit(request.raw.socket, clientKey(request.ip))) {
+    if (!admitConnection(app, request.raw.socket, request.ip)) {
       throw httpError('rate_limited', tooManyConnections(app.config.maxConnectionsPerIp), 5);
     }
   };

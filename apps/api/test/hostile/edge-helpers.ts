@@ -145,3 +145,21 @@ export function timedGet(port: number, path: string, localAddress = '127.0.0.1',
     call.end();
   });
 }
+
+/** The `roomcast_edge_refusals_total` counts `/metrics` serves, by reason, read from `localAddress`. */
+export function edgeRefusals(port: number, localAddress = '127.0.0.1'): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const call = request({ host: '127.0.0.1', port, path: '/metrics', localAddress, agent: false }, (answer) => {
+      let text = '';
+      answer.setEncoding('utf8');
+      answer.on('data', (chunk: string) => (text += chunk));
+      answer.on('end', () => {
+        const counts: Record<string, number> = {};
+        for (const [, reason, count] of text.matchAll(/^roomcast_edge_refusals_total\{reason="([a-z_]+)"\} (\d+)$/gm)) counts[reason!] = Number(count);
+        resolve(counts);
+      });
+    });
+    call.on('error', reject);
+    call.end();
+  });
+}

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PASSWORD_GATE_LIMITS } from '../../src/limits/password-gate.js';
 import { PASSWORD, register } from '../auth-helpers.js';
 import { startNode, type TestNode } from '../helpers.js';
+import { edgeRefusals } from './edge-helpers.js';
 
 /**
  * Finding: 300 concurrent logins (each with its own made-up address) queued 300 scrypt runs, and
@@ -82,6 +83,7 @@ describe('password hashing under a login flood', () => {
     const { concurrency, queue, maxWaitMs } = PASSWORD_GATE_LIMITS;
     expect(busy.length).toBeGreaterThanOrEqual(300 - 4 * (concurrency + queue));
     expect(busy.every((a) => a.retryAfter === '1')).toBe(true);
+    expect(await edgeRefusals(node.port)).toEqual({ password_gate_full: busy.length + (real.status === 503 ? 1 : 0) });
     expect(hashed).toBeGreaterThanOrEqual(concurrency);
     expect(node.app.accounts.gate.peakRunning).toBeLessThanOrEqual(concurrency);
     expect(floodMs, 'whole flood (ms)').toBeLessThan(30_000);

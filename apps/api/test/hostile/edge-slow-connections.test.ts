@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TestSocket, eventually, sleep, startNode, type TestNode } from '../helpers.js';
-import { parseAnswer, rawConnect, timedGet, type RawConnection } from './edge-helpers.js';
+import { edgeRefusals, parseAnswer, rawConnect, timedGet, type RawConnection } from './edge-helpers.js';
 
 /**
  * Finding: with every timeout at 0, 1,500 slow headers, upgrades and bodies stayed open 60 s;
@@ -111,6 +111,7 @@ describe('slow and foreign connections', () => {
     expect(Math.max(...(await Promise.all(kept.map((c) => c.closedAfter))))).toBeLessThanOrEqual(TIMEOUTS.requestTimeoutMs + TICK_MS + SLACK_MS);
     for (const connection of kept) expect(parseAnswer(connection.received())).toMatchObject({ status: 408, body: { code: 'timeout' } });
     await eventually(() => node.app.connectionsPerClient.open('127.0.0.1') === 0, 2000, 'the server to release every slot');
+    expect(await edgeRefusals(node.port, BYSTANDER)).toEqual({ connections_per_address: 100, request_timeout: 50 });
   });
 
   it('closes an idle keep-alive connection after the keep-alive timeout', async () => {
