@@ -164,17 +164,31 @@ describe('the own-origin fallback (no ALLOWED_ORIGINS, development)', () => {
   });
 });
 
-describe('production start-up', () => {
-  it('refuses to start without ALLOWED_ORIGINS, with one line naming it', async () => {
-    const child = spawn(process.execPath, [SERVER_SCRIPT], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', SESSION_SECRET: 'a-production-secret-of-32-chars!', PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+/** Runs the built server with `env` and resolves with its exit code and what it wrote to stderr. */
+async function startUpFailure(env: Record<string, string>): Promise<{ code: number | null; lines: string[] }> {
+  const child = spawn(process.execPath, [SERVER_SCRIPT], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, lines: stderr.trim().split('\n') };
+}
+
+describe('start-up', () => {
+  it('refuses production without ALLOWED_ORIGINS, with one line naming it', async () => {
+    expect(await startUpFailure({ NODE_ENV: 'production', SESSION_SECRET: 'a-production-secret-of-32-chars!' })).toEqual({
+      code: 1,
+      lines: [expect.stringMatching(/^roomcast: bad configuration: ALLOWED_ORIGINS: is required when NODE_ENV=production/)],
     });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^roomcast: bad configuration: ALLOWED_ORIGINS: is required when NODE_ENV=production/)]);
+  });
+
+  it('refuses TRUST_PROXY=true, with one line naming it and what to give instead', async () => {
+    expect(await startUpFailure({ TRUST_PROXY: 'true' })).toEqual({
+      code: 1,
+      lines: [expect.stringMatching(/^roomcast: bad configuration: TRUST_PROXY: .*number of proxies/)],
+    });
   });
 });
