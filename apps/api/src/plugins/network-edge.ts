@@ -76,7 +76,7 @@ export const tooManyConnections = (cap: number): string => `At most ${cap} open 
  * false, counted in the metrics, when that client is at the cap.
  */
 export function admitConnection(app: FastifyInstance, socket: Socket, address: string): boolean {
-  if (app.connectionsPerClient.admit(socket, clientKey(address))) return true;
+  if (app.connectionsPerClient.cap <= 0 || app.connectionsPerClient.admit(socket, clientKey(address))) return true;
   app.metrics.refusedAtEdge('connections_per_address');
   return false;
 }
@@ -121,12 +121,15 @@ export default fp(
     const { maxConnectionsPerIp, trustProxy } = app.config;
     app.decorate('connectionsPerClient', new ConnectionsPerClient(maxConnectionsPerIp));
     const trusted = proxyTrust(trustProxy);
-    gateConnections(app.server, (socket) => {
-      const address = socket.remoteAddress;
-      // A proxy's connection carries many clients: they are counted at the upgrade instead.
-      if (address === undefined || trusted(address, 0)) return undefined;
-      return admitConnection(app, socket, address) ? undefined : tooManyConnections(maxConnectionsPerIp);
-    });
+    // No cap (benchmarks): no gate, not even an address parsed per connection.
+    if (maxConnectionsPerIp > 0) {
+      gateConnections(app.server, (socket) => {
+        const address = socket.remoteAddress;
+        // A proxy's connection carries many clients: they are counted at the upgrade instead.
+        if (address === undefined || trusted(address, 0)) return undefined;
+        return admitConnection(app, socket, address) ? undefined : tooManyConnections(maxConnectionsPerIp);
+      });
+    }
 
     // @fastify/websocket routes an upgrade through every route, and a route that is not a socket
     // would answer 101 and then hold the socket in a close handshake: refuse it before that.

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,6 +166,7 @@ describe('the own-origin fallback (no ALLOWED_ORIGINS, development)', () => {
 
 /** Runs the built server with `env` and resolves with its exit code and what it wrote to stderr. */
 async function startUpFailure(env: Record<string, string>): Promise<{ code: number | null; lines: string[] }> {
+  if (!existsSync(SERVER_SCRIPT)) throw new Error(`${SERVER_SCRIPT} is missing: build first (npm run build)`);
   const child = spawn(process.execPath, [SERVER_SCRIPT], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
