@@ -26,9 +26,9 @@ async function post(base: string, path: string, body: unknown, headers: Record<s
   return response.status;
 }
 
-/** Opens a socket to `lobby` from ATTACKER; resolves 101 when open, else the refusal's status. */
-function upgradeStatus(base: string, headers: Record<string, string>, opened: WebSocket[]): Promise<number> {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/ws/chat/lobby/`, { headers, localAddress: ATTACKER });
+/** Opens a socket to `lobby` from `from`; resolves 101 when open, else the refusal's status. */
+function upgradeStatus(base: string, headers: Record<string, string>, opened: WebSocket[], from = ATTACKER): Promise<number> {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/ws/chat/lobby/`, { headers, localAddress: from });
   opened.push(ws);
   return new Promise((resolve) => {
     ws.once('open', () => resolve(101));
@@ -60,6 +60,18 @@ describe.each([
     const statuses = await Promise.all(Array.from({ length: 40 }, (_, n) => upgradeStatus(proxy.url, spoofed(n), sockets)));
     expect({ open: count(statuses, 101), refused: count(statuses, 429) }).toEqual({ open: 20, refused: 20 });
     expect(node.app.connectionsPerClient.open(ATTACKER)).toBe(20);
+    for (const ws of sockets) ws.terminate();
+  });
+
+  it('does not cap the proxy itself: two clients behind it open 15 sockets each under a cap of 20', async () => {
+    node = await startNode({ trustProxy, maxConnectionsPerIp: 20 });
+    proxy = await startAppendingProxy(node.port);
+    const sockets: WebSocket[] = [];
+    const statuses = await Promise.all(
+      ['127.0.0.2', '127.0.0.4'].flatMap((from) => Array.from({ length: 15 }, (_, n) => upgradeStatus(proxy.url, spoofed(n), sockets, from))),
+    );
+    expect(count(statuses, 101)).toBe(30);
+    expect([node.app.connectionsPerClient.open('127.0.0.2'), node.app.connectionsPerClient.open('127.0.0.4')]).toEqual([15, 15]);
     for (const ws of sockets) ws.terminate();
   });
 });
