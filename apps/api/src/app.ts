@@ -7,6 +7,7 @@ import type { RoomConsumer } from './consumers/room-consumer.js';
 import { installErrorHandlers } from './errors.js';
 import backendPlugin from './plugins/backend.js';
 import openapi from './plugins/openapi.js';
+import networkEdge, { edgeServerOptions } from './plugins/network-edge.js';
 import securityHeaders from './plugins/security-headers.js';
 import sessionPlugin from './plugins/session.js';
 import staticPlugin from './plugins/static.js';
@@ -70,7 +71,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = Fastify({
     logger: loggerOptions(config, options),
     bodyLimit: MAX_BODY_BYTES,
-    trustProxy: config.trustProxy,
+    ...edgeServerOptions(config),
     routerOptions: { ignoreTrailingSlash: true },
     // No type coercion: a number is not a message. Query strings are declared as the strings they are.
     ajv: { customOptions: { coerceTypes: false } },
@@ -99,6 +100,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
 
+  // After @fastify/websocket: its onRequest hook marks upgrades, so a refused one is cut once answered.
+  await app.register(networkEdge);
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(roomRoutes);

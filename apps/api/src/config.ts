@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { roomSweepMs } from './rooms/idle-rooms.js';
+import ipaddr from 'ipaddr.js';
 
 /** Everything the server reads from its environment, validated once at start-up. */
 export interface Config {
@@ -37,11 +38,23 @@ export interface Config {
   slowConsumerBytes: number;
   /** How often sockets are pinged; one that has not answered the previous ping is cut. 0: never. */
   heartbeatMs: number;
-  /** Open sockets allowed per client IP on one node; 0: no cap. */
+  /** Open connections (HTTP and WebSocket) allowed per client address on one node; 0: no cap. */
   maxConnectionsPerIp: number;
+  /** A request's headers must arrive within this (ms), or it is answered 408 and cut. */
+  headersTimeoutMs: number;
+  /** A whole request (headers and body) must arrive within this (ms); also the idle limit of a connection mid-request. */
+  requestTimeoutMs: number;
+  /** A keep-alive connection with no request for this long (ms) is closed. */
+  keepAliveTimeoutMs: number;
+  /** When set, `/metrics` answers only `Authorization: Bearer METRICS_TOKEN`. */
+  metricsToken: string | undefined;
   /** Number of worker processes (node:cluster) on the Redis backend; 1 runs in-process. */
   workers: number;
-  trustProxy: boolean;
+  /**
+   * Which `X-Forwarded-*` to believe: false (none), a hop count (that many proxies in front, the
+   * client is the address the last of them saw), or the proxies' addresses and CIDRs.
+   */
+  trustProxy: TrustProxy;
   production: boolean;
   logLevel: string;
   /** `pretty`: readable lines (pino-pretty) for a person at a terminal; `json`: one JSON object a line. */
@@ -49,6 +62,8 @@ export interface Config {
   /** Directory of the built SPA to serve; undefined serves none. */
   webRoot: string | undefined;
 }
+
+export type TrustProxy = false | number | string[];
 
 export interface ApiKey {
   key: string;
@@ -144,6 +159,70 @@ function sessionSecret(env: Env, production: boolean): { secret: string; generat
   return { secret: raw, generated: false };
 }
 
+/** proxy-addr's names for address ranges, accepted in TRUST_PROXY like Express and Fastify accept them. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+const MAX_PROXY_HOPS = 10;
+
+function isAddressOrRange(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  if (!entry.includes('/')) return ipaddr.isValid(entry);
+  try {
+    ipaddr.parseCIDR(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `TRUST_PROXY`: a hop count or the proxies' addresses. `true` is refused: it would believe the
+ * leftmost `X-Forwarded-For` entry, which the client writes itself, so every per-address limit
+ * could be dodged by sending a new address with each request.
+ */
+function trustProxy(env: Env): TrustProxy {
+  const raw = env.TRUST_PROXY?.trim().toLowerCase();
+  if (raw === undefined || ['', 'false', '0', 'no', 'off'].includes(raw)) return false;
+  if (['true', 'yes', 'on'].includes(raw)) {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      'true would believe any X-Forwarded-For a client sends; give the number of proxies in front of Roomcast (e.g. 1) or their addresses/CIDRs',
+    );
+  }
+  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 1, MAX_PROXY_HOPS);
+  const entries = list(env, 'TRUST_PROXY') ?? [];
+  const bad = entries.find((entry) => !isAddressOrRange(entry));
+  if (bad !== undefined) {
+    throw new ConfigError('TRUST_PROXY', `must be a hop count or proxy addresses/CIDRs, got ${JSON.stringify(bad)}`);
+  }
+  return entries;
+}
+
+/** The HTTP timeouts: a header deadline longer than the whole request's could never fire. */
+function timeouts(env: Env): Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs'> {
+  const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HEADERS_TIMEOUT_MS', `must not be longer than REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  }
+  return { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000) };
+}
+
+function metricsToken(env: Env): string | undefined {
+  const raw = env.METRICS_TOKEN?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
+  return raw;
+}
+
+/** Without ALLOWED_ORIGINS the origin check falls back on the `Host` header, which DNS rebinding controls. */
+function allowedOrigins(env: Env, production: boolean): string[] | undefined {
+  const origins = list(env, 'ALLOWED_ORIGINS')?.map((entry) => origin('ALLOWED_ORIGINS', entry));
+  if (origins === undefined && production) {
+    throw new ConfigError('ALLOWED_ORIGINS', 'is required when NODE_ENV=production: the origins your users load the app from, e.g. https://chat.example.com');
+  }
+  return origins;
+}
+
 function workers(env: Env): number {
   const raw = env.WORKERS?.trim();
   if (raw === undefined || raw === '') return 1;
@@ -177,7 +256,7 @@ export function loadConfig(env: Env = process.env, defaults: { webRoot?: string;
     sessionSecret: secret.secret,
     sessionSecretGenerated: secret.generated,
     apiKeys: apiKeys(env),
-    allowedOrigins: list(env, 'ALLOWED_ORIGINS')?.map((entry) => origin('ALLOWED_ORIGINS', entry)),
+    allowedOrigins: allowedOrigins(env, production),
     devOrigins: (list(env, 'DEV_ORIGINS') ?? []).map((entry) => origin('DEV_ORIGINS', entry)),
     requireLogin: boolean(env, 'REQUIRE_LOGIN', false),
     historyLimit: integer(env, 'HISTORY_LIMIT', 1000, 1, 1_000_000),
@@ -191,8 +270,10 @@ export function loadConfig(env: Env = process.env, defaults: { webRoot?: string;
     slowConsumerBytes: integer(env, 'SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     heartbeatMs: integer(env, 'HEARTBEAT_MS', 30_000, 0, 3_600_000),
     maxConnectionsPerIp: integer(env, 'MAX_CONNECTIONS_PER_IP', 200, 0, 10_000_000),
+    ...timeouts(env),
+    metricsToken: metricsToken(env),
     workers: workers(env),
-    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
     production,
     logLevel,
     logFormat: logFormat(env, defaults.tty ?? false),

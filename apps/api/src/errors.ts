@@ -33,6 +33,20 @@ export const errorBody = (code: ErrorCode, message?: string): ErrorBody => ({
 const isRoomcastCode = (code: unknown): code is ErrorCode =>
   typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERRORS, code);
 
+/**
+ * A plugin's own refusals keep their 4xx: @fastify/static answers a path that climbs out of its
+ * root (`/assets/../../package.json`, `//rooms`) with 403, which is the client's doing, not a
+ * server failure to log with a stack.
+ */
+const CLIENT_ERRORS: Partial<Record<number, { code: ErrorCode; message: string }>> = {
+  400: { code: 'invalid_query', message: "The request's path or query is not valid." },
+  401: { code: 'unauthorized', message: ERRORS.unauthorized.message },
+  403: { code: 'forbidden', message: 'That path is not allowed.' },
+  404: { code: 'not_found', message: ERRORS.not_found.message },
+  413: { code: 'too_large', message: ERRORS.too_large.message },
+  429: { code: 'rate_limited', message: ERRORS.rate_limited.message },
+};
+
 /** Fastify's own errors, mapped onto our codes. */
 function translate(error: FastifyError): { status: number; code: ErrorCode; message: string } {
   if (isRoomcastCode(error.code)) return { status: error.statusCode ?? ERRORS[error.code].status, code: error.code, message: error.message };
@@ -54,7 +68,8 @@ function translate(error: FastifyError): { status: number; code: ErrorCode; mess
   // Redis out of memory, timing out or away (a registration's write, a session's): 503, never 500.
   if (isBackendError(error)) return { status: 503, code: 'unavailable', message: ERRORS.unavailable.message };
   if (error instanceof SyntaxError) return { status: 400, code: 'invalid_body', message: 'The body is not valid JSON.' };
-  if (error.statusCode === 404) return { status: 404, code: 'not_found', message: ERRORS.not_found.message };
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) return { status, ...(CLIENT_ERRORS[status] ?? CLIENT_ERRORS[400]!) };
   return { status: 500, code: 'internal', message: ERRORS.internal.message };
 }
 

@@ -1,5 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/**
+ * Why the edge refused: an address over its connection cap, a request too slow to arrive (408),
+ * the password gate full (503 busy) or a client over its share of it (429).
+ */
+export type EdgeRefusal = 'connections_per_address' | 'request_timeout' | 'password_gate_full' | 'password_gate_per_address';
+
 /** A series' Prometheus name and help text. */
 type Spec = readonly [name: string, help: string];
 
@@ -66,6 +72,7 @@ export interface Metrics extends Counts {}
 export class Metrics {
   readonly registry = new Registry();
   private readonly refusedFrames: Counter<'code'>;
+  private readonly edgeRefusals: Counter<'reason'>;
   private readonly fanOut: Histogram;
   private nodeGauges: () => NodeGauges = () => ({ rooms: 0, backend: 'none', node: 'none' });
   /** Under WORKERS: the whole cluster's metrics, gathered by the primary. */
@@ -84,6 +91,12 @@ export class Metrics {
     }
     readAtScrape(registers, 'gauge', ['roomcast_rooms_active', 'Rooms with a socket on this node.'], () => this.nodeGauges().rooms);
     this.refusedFrames = new Counter({ name: 'roomcast_refused_frames_total', help: 'Client frames refused, by error code.', labelNames: ['code'], registers });
+    this.edgeRefusals = new Counter({
+      name: 'roomcast_edge_refusals_total',
+      help: 'Connections and requests refused at the network edge, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.fanOut = new Histogram({
       name: 'roomcast_fanout_latency_ms',
       help: 'Milliseconds from a message being stored to its fan-out on this node.',
@@ -106,6 +119,10 @@ export class Metrics {
 
   refused(code: string): void {
     this.refusedFrames.inc({ code });
+  }
+
+  refusedAtEdge(reason: EdgeRefusal): void {
+    this.edgeRefusals.inc({ reason });
   }
 
   /** Time from a message's store to its hand-off on this node, once per message per node. */

@@ -1,6 +1,7 @@
 import type { Accounts } from './accounts/accounts.js';
 import type { Backend } from './backend.js';
 import type { Config } from './config.js';
+import type { ConnectionsPerClient } from './limits/connections-per-client.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
 import type { Metrics } from './metrics.js';
 import type { Publisher } from './rooms/publisher.js';
@@ -20,6 +21,12 @@ declare module 'fastify' {
     consumers: Set<RoomConsumer>;
     /** Registration and password checks, over the backend's account store. */
     accounts: Accounts;
+    /** Open connections per client address on this node (the network edge). */
+    connectionsPerClient: ConnectionsPerClient;
+  }
+  interface FastifyContextConfig {
+    /** The route is a WebSocket: an upgrade to any other route is refused with 404. */
+    acceptsUpgrade?: boolean;
   }
   interface FastifyRequest {
     /** The session's user, or null when anonymous. Set by the session plugin before preValidation. */

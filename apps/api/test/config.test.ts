@@ -24,7 +24,7 @@ describe('SESSION_SECRET', () => {
   it('must be at least 32 characters, in production and in development', () => {
     expect(failure({ NODE_ENV: 'production', SESSION_SECRET: SECRET.slice(0, 31) }).variable).toBe('SESSION_SECRET');
     expect(failure({ SESSION_SECRET: 'short' }).variable).toBe('SESSION_SECRET');
-    const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: SECRET });
+    const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: SECRET, ALLOWED_ORIGINS: 'https://chat.example' });
     expect([config.sessionSecret, config.sessionSecretGenerated]).toEqual([SECRET, false]);
   });
 
@@ -38,10 +38,49 @@ describe('SESSION_SECRET', () => {
 });
 
 describe('auth-related settings', () => {
-  it('reads REQUIRE_LOGIN and TRUST_PROXY as booleans and refuses anything else', () => {
-    expect(loadConfig({ REQUIRE_LOGIN: 'true', TRUST_PROXY: '1' })).toMatchObject({ requireLogin: true, trustProxy: true });
-    expect(loadConfig({})).toMatchObject({ requireLogin: false, trustProxy: false });
+  it('reads REQUIRE_LOGIN as a boolean and refuses anything else', () => {
+    expect(loadConfig({ REQUIRE_LOGIN: 'true' })).toMatchObject({ requireLogin: true });
+    expect(loadConfig({})).toMatchObject({ requireLogin: false });
     expect(failure({ REQUIRE_LOGIN: 'sometimes' }).variable).toBe('REQUIRE_LOGIN');
+  });
+
+  it('reads TRUST_PROXY as a hop count or proxy addresses, and refuses true', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16, ::1, loopback' }).trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', '::1', 'loopback']);
+    const unsafe = failure({ TRUST_PROXY: 'true' });
+    expect(unsafe.variable).toBe('TRUST_PROXY');
+    expect(unsafe.message).toContain('number of proxies');
+    expect(failure({ TRUST_PROXY: '11' }).variable).toBe('TRUST_PROXY');
+    expect(failure({ TRUST_PROXY: '10.0.0.0/99' }).variable).toBe('TRUST_PROXY');
+    expect(failure({ TRUST_PROXY: 'proxy.internal' }).variable).toBe('TRUST_PROXY');
+  });
+
+  it('reads the HTTP timeouts, refusing a header deadline longer than the request one', () => {
+    expect(loadConfig({})).toMatchObject({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
+    expect(loadConfig({ HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '4000', KEEP_ALIVE_TIMEOUT_MS: '1000' })).toMatchObject({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 4000,
+      keepAliveTimeoutMs: 1000,
+    });
+    expect(failure({ HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '4000' }).variable).toBe('HEADERS_TIMEOUT_MS');
+    expect(failure({ REQUEST_TIMEOUT_MS: '0' }).variable).toBe('REQUEST_TIMEOUT_MS');
+  });
+
+  it('requires ALLOWED_ORIGINS in production, naming it', () => {
+    const error = failure({ NODE_ENV: 'production', SESSION_SECRET: SECRET });
+    expect(error.variable).toBe('ALLOWED_ORIGINS');
+    expect(error.message).not.toContain('\n');
+    expect(loadConfig({ NODE_ENV: 'production', SESSION_SECRET: SECRET, ALLOWED_ORIGINS: 'https://chat.example' }).allowedOrigins).toEqual([
+      'https://chat.example',
+    ]);
+  });
+
+  it('reads METRICS_TOKEN, refusing a short one', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'scrape-token-0123456789' }).metricsToken).toBe('scrape-token-0123456789');
+    expect(failure({ METRICS_TOKEN: 'short' }).variable).toBe('METRICS_TOKEN');
   });
 
   it('reads ALLOWED_ORIGINS as origins and refuses entries that are not', () => {

@@ -19,11 +19,13 @@ export const ERRORS = {
   not_found: { status: 404, message: 'Nothing is here.' },
   username_taken: { status: 409, message: 'That username is taken.' },
   room_taken: { status: 409, message: 'That room already has an owner.' },
+  timeout: { status: 408, message: 'The request did not arrive in time.' },
   too_large: { status: 413, message: 'The request body is too large.' },
   too_long: { status: 413, message: 'The message is too long.' },
   rate_limited: { status: 429, message: 'Too many requests; slow down.' },
   internal: { status: 500, message: 'Something went wrong on the server.' },
   unavailable: { status: 503, message: 'The backend is unavailable; nothing was stored. Try again.' },
+  busy: { status: 503, message: 'The server is busy; try again in a moment.' },
   unconfirmed: {
     status: 503,
     message: 'The backend did not answer in time: the message may have been stored. Resend it with the same nonce or Idempotency-Key.',

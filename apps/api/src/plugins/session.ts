@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Accounts, type AccountStore } from '../accounts/accounts.js';
 import { MemoryAccountStore, MemorySessionStore } from '../accounts/memory.js';
+import { PASSWORD_GATE_LIMITS, PasswordGate } from '../limits/password-gate.js';
 import { SESSION_MAX_AGE_MS, fastifySessionStore, type SessionStore } from '../accounts/sessions.js';
 import type { SessionUser } from '../types.js';
 import '../types.js';
@@ -47,7 +48,7 @@ function sessionUser(request: FastifyRequest): SessionUser | null {
 export default fp(
   async (app) => {
     const stores = await createStores(app);
-    app.decorate('accounts', new Accounts(stores.accounts));
+    app.decorate('accounts', new Accounts(stores.accounts, new PasswordGate(PASSWORD_GATE_LIMITS, (reason) => app.metrics.refusedAtEdge(reason))));
 
     await app.register(fastifyCookie);
     await app.register(fastifySession, {

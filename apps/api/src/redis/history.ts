@@ -17,6 +17,9 @@ import { idempotencyTtlMs } from '../rooms/idempotency.js';
 import { groupChannel, idempotencyKey, roomStreamKey, roomTrimmedKey } from './keys.js';
 import './scripts.js';
 
+/** The smallest stream ID there is. */
+const FIRST_MESSAGE_ID = '0-0';
+
 /** A stream entry as XRANGE returns it: the ID, then field names and values in turn. */
 type StreamEntry = [id: string, fields: string[]];
 
@@ -103,6 +106,8 @@ export class RedisRoomHistory implements RoomHistory {
   }
 
   async readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult> {
+    // Nothing comes before the first possible ID, and Redis refuses the range `(0-0` outright.
+    if (beforeId !== undefined && compareMessageIds(beforeId, FIRST_MESSAGE_ID) <= 0) return { messages: [], hasMore: false };
     const end = beforeId === undefined ? '+' : `(${beforeId}`;
     const entries = (await this.redis.xrevrange(roomStreamKey(room), end, '-', 'COUNT', limit + 1)) as StreamEntry[];
     const hasMore = entries.length > limit;

@@ -2,6 +2,7 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, UserBody, isUsername } from '
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
 import { SECURITY, refusals } from '../openapi/route-docs.js';
+import { clientKey } from '../limits/client-key.js';
 import { SESSION_COOKIE } from '../plugins/session.js';
 import type { SessionUser } from '../types.js';
 import { requireAllowedOrigin } from './guards.js';
@@ -32,8 +33,8 @@ interface Limit {
 
 /**
  * Brute-force limits, shared by every node on the Redis backend. Per username, so that many IPs
- * cannot guess one user's password fast; per IP, so that one IP cannot sweep many usernames.
- * Every attempt counts, a successful one too.
+ * cannot guess one user's password fast; per client address (an IPv6 /64, see `clientKey`), so
+ * that one address cannot sweep many usernames. Every attempt counts, a successful one too.
  */
 export const AUTH_LIMITS = {
   loginPerIp: { rate: 1 / 5, burst: 30 },
@@ -92,11 +93,12 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { username, password } = request.body;
-      await limit(request, `register:ip:${request.ip}`, AUTH_LIMITS.registerPerIp);
+      const client = clientKey(request.ip);
+      await limit(request, `register:ip:${client}`, AUTH_LIMITS.registerPerIp);
       if (!isUsername(username)) throw httpError('invalid_username');
       if (!isPasswordLength(password)) throw httpError('invalid_password');
       await limit(request, `register:user:${username.toLowerCase()}`, AUTH_LIMITS.registerPerUsername);
-      const user = await app.accounts.register(username, password);
+      const user = await app.accounts.register(username, password, client);
       if (!user) throw httpError('username_taken');
       await startSession(request, user);
       request.log.info({ username }, 'registered');
@@ -121,11 +123,12 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { username, password } = request.body;
-      await limit(request, `login:ip:${request.ip}`, AUTH_LIMITS.loginPerIp);
+      const client = clientKey(request.ip);
+      await limit(request, `login:ip:${client}`, AUTH_LIMITS.loginPerIp);
       // No account has such a name or password: refuse without spending a hash on it.
       if (!isUsername(username) || !isPasswordLength(password)) throw httpError('invalid_credentials');
       await limit(request, `login:user:${username.toLowerCase()}`, AUTH_LIMITS.loginPerUsername);
-      const user = await app.accounts.authenticate(username, password);
+      const user = await app.accounts.authenticate(username, password, client);
       if (!user) {
         request.log.info({ username }, 'login refused: wrong username or password');
         throw httpError('invalid_credentials');

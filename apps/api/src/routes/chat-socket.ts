@@ -7,6 +7,8 @@ import { RoomConsumer } from '../consumers/room-consumer.js';
 import { httpError } from '../errors.js';
 import { SECURITY, refusals } from '../openapi/route-docs.js';
 import { MessageBudgets } from '../limits/message-budgets.js';
+import { admitConnection, tooManyConnections } from '../plugins/network-edge.js';
+import { clientKey } from '../limits/client-key.js';
 import { requireAllowedOrigin, requireRoom } from './guards.js';
 
 async function requireSocketUser(request: FastifyRequest): Promise<void> {
@@ -20,24 +22,6 @@ async function requireValidQuery(request: FastifyRequest): Promise<void> {
   }
   if (client !== undefined && !(typeof client === 'string' && CLIENT_ID_PATTERN.test(client))) {
     throw httpError('invalid_query', '"client" must be 16 to 64 visible ASCII characters.');
-  }
-}
-
-/** Open sockets per client IP on this node, so one address cannot take every file descriptor. */
-class ConnectionsPerIp {
-  private readonly counts = new Map<string, number>();
-  constructor(private readonly cap: number) {}
-
-  full(ip: string): boolean {
-    return this.cap > 0 && (this.counts.get(ip) ?? 0) >= this.cap;
-  }
-  add(ip: string): void {
-    this.counts.set(ip, (this.counts.get(ip) ?? 0) + 1);
-  }
-  remove(ip: string): void {
-    const left = (this.counts.get(ip) ?? 1) - 1;
-    if (left > 0) this.counts.set(ip, left);
-    else this.counts.delete(ip);
   }
 }
 
@@ -100,17 +84,18 @@ function startHeartbeat(app: FastifyInstance, intervalMs: number): void {
  * plain HTTP status with a JSON body; after the upgrade the consumer answers with error frames.
  */
 export default async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
-  const perIp = new ConnectionsPerIp(app.config.maxConnectionsPerIp);
   const budgets = new MessageBudgets(app.config);
   app.addHook('onClose', async () => budgets.close());
+  // A direct client's connection was counted when it was accepted; one that came through a
+  // trusted proxy counts here, under the address the proxy vouches for, until it closes.
   const requireConnectionSlot = async (request: FastifyRequest): Promise<void> => {
-    if (perIp.full(request.ip)) {
-      throw httpError('rate_limited', `At most ${app.config.maxConnectionsPerIp} open sockets per address.`, 5);
+    if (!admitConnection(app, request.raw.socket, request.ip)) {
+      throw httpError('rate_limited', tooManyConnections(app.config.maxConnectionsPerIp), 5);
     }
     // New sockets per address, over the cluster: reconnecting must not renew an allowance.
     const rate = app.config.connectRate;
     if (rate > 0) {
-      const decision = await app.backend.limiter.take(`connect:${request.ip}`, rate, rate * 2);
+      const decision = await app.backend.limiter.take(`connect:${clientKey(request.ip)}`, rate, rate * 2);
       if (!decision.allowed) {
         throw httpError('rate_limited', `At most ${rate} new sockets a second per address.`, Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
       }
@@ -150,14 +135,14 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
       websocket: true,
       schema: socketSchema,
       // @fastify/websocket hides socket routes from the OpenAPI document; this one is the API's heart.
-      config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }) },
+      config: { acceptsUpgrade: true, swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }) },
       preValidation: [requireRoom, requireAllowedOrigin, requireSocketUser, requireValidQuery, requireConnectionSlot],
     },
     (socket, request) => {
       const consumer = new RoomConsumer(socket, {
         room: request.params.room,
         user: request.user?.username ?? null,
-        ip: request.ip,
+        ip: clientKey(request.ip),
         budgets,
         since: request.query.since,
         clientId: request.query.client,
@@ -169,13 +154,8 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
         log: app.log,
         requestId: request.id,
       });
-      const ip = request.ip;
-      perIp.add(ip);
       app.consumers.add(consumer);
-      socket.on('close', () => {
-        app.consumers.delete(consumer);
-        perIp.remove(ip);
-      });
+      socket.on('close', () => app.consumers.delete(consumer));
       releaseUpgradeRequest(socket, request);
       consumer.start();
     },

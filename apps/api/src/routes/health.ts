@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { errorBody, httpError } from '../errors.js';
 import { METRICS_CONTENT_TYPE } from '../metrics.js';
 import { refusals } from '../openapi/route-docs.js';
+import { bearerToken, sameSecret } from '../security/api-keys.js';
 
 const statusBody = (description: string, properties: Record<string, object> = {}) => ({
   description,
@@ -9,6 +10,16 @@ const statusBody = (description: string, properties: Record<string, object> = {}
   required: ['status'],
   properties: { status: { type: 'string' }, ...properties },
 });
+
+/** With METRICS_TOKEN set, `/metrics` answers only `Authorization: Bearer METRICS_TOKEN`. */
+async function requireMetricsToken(request: FastifyRequest): Promise<void> {
+  const expected = request.server.config.metricsToken;
+  if (expected === undefined) return;
+  const presented = bearerToken(request.headers.authorization);
+  if (presented === undefined || !sameSecret(expected, presented)) {
+    throw httpError('unauthorized', 'Metrics need Authorization: Bearer METRICS_TOKEN.');
+  }
+}
 
 export default async function healthRoutes(app: FastifyInstance): Promise<void> {
   const healthzSchema = {
@@ -45,10 +56,10 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
     description: 'Process and Node.js metrics and Roomcast\'s own; under WORKERS, of every worker.',
     response: {
       200: { description: 'Prometheus text format 0.0.4.', content: { [METRICS_CONTENT_TYPE]: { schema: { type: 'string' } } } },
-      ...refusals('unavailable'),
+      ...refusals('unauthorized', 'unavailable'),
     },
   };
-  app.get('/metrics', { schema: metricsSchema }, async (request, reply) => {
+  app.get('/metrics', { schema: metricsSchema, onRequest: [requireMetricsToken] }, async (request, reply) => {
     let text: string;
     try {
       text = await app.metrics.render();

@@ -3,15 +3,17 @@ import type { ApiKey } from '../config.js';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
+/** Whether two secrets are equal, compared in constant time over fixed-length digests. */
+export const sameSecret = (expected: string, presented: string): boolean => timingSafeEqual(digest(expected), digest(presented));
+
 /**
  * The configured key matching `presented`, compared in constant time: every key is compared
  * (no early exit) over fixed-length digests, so timing tells nothing about how much matched.
  */
 export function findApiKey(keys: readonly ApiKey[], presented: string): ApiKey | undefined {
-  const candidate = digest(presented);
   let found: ApiKey | undefined;
   for (const key of keys) {
-    if (timingSafeEqual(digest(key.key), candidate) && found === undefined) found = key;
+    if (sameSecret(key.key, presented) && found === undefined) found = key;
   }
   return found;
 }

@@ -38,7 +38,7 @@ describe('auth rate limits (brute force)', () => {
   });
 
   it('limits one user’s guesses across many addresses (per username)', async () => {
-    node = await startNode({ trustProxy: true });
+    node = await startNode({ trustProxy: 1 });
     await register(node, 'victim');
     const statuses: number[] = [];
     for (let guess = 0; guess <= AUTH_LIMITS.loginPerUsername.burst; guess += 1) {
@@ -50,7 +50,7 @@ describe('auth rate limits (brute force)', () => {
   });
 
   it('limits one address’s attempts across many usernames (per IP)', async () => {
-    node = await startNode({ trustProxy: true });
+    node = await startNode({ trustProxy: 1 });
     const attacker = { 'x-forwarded-for': '203.0.113.7' };
     const statuses: number[] = [];
     // Malformed names are refused without a hash, but still count against the address.
@@ -65,7 +65,7 @@ describe('auth rate limits (brute force)', () => {
   });
 
   it('limits registrations per address', async () => {
-    node = await startNode({ trustProxy: true });
+    node = await startNode({ trustProxy: 1 });
     const headers = { 'x-forwarded-for': '203.0.113.9' };
     const statuses: number[] = [];
     for (let attempt = 0; attempt <= AUTH_LIMITS.registerPerIp.burst; attempt += 1) {
@@ -79,7 +79,7 @@ describe('auth rate limits (brute force)', () => {
   });
 
   it('limits registration attempts per username', async () => {
-    node = await startNode({ trustProxy: true });
+    node = await startNode({ trustProxy: 1 });
     const statuses: number[] = [];
     for (let attempt = 0; attempt <= AUTH_LIMITS.registerPerUsername.burst; attempt += 1) {
       const headers = { 'x-forwarded-for': `198.51.100.${attempt + 1}` };

@@ -156,7 +156,7 @@ describe('auth behind a TLS-terminating proxy (TRUST_PROXY)', () => {
   });
 
   it('marks the cookie Secure when the proxy says the request came over HTTPS', async () => {
-    node = await startNode({ trustProxy: true });
+    node = await startNode({ trustProxy: 1 });
     const overHttps = await call(node, 'POST', '/auth/register', { username: 'judy', password: PASSWORD }, { headers: { 'x-forwarded-proto': 'https' } });
     expect(overHttps.status).toBe(201);
     expect(overHttps.setCookie!.toLowerCase()).toMatch(/;\s*secure/);
