@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
 import { installErrorHandlers } from './errors.js';
 import backendPlugin from './plugins/backend.js';
+import identityPlugin from './plugins/identity.js';
 import securityHeaders from './plugins/security-headers.js';
 import sessionPlugin from './plugins/session.js';
 import staticPlugin from './plugins/static.js';
@@ -75,6 +76,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(securityHeaders);
   await app.register(backendPlugin);
   await app.register(sessionPlugin);
+  await app.register(identityPlugin);
   await app.register(websocket, {
     options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },
     // A socket that errors (a client vanishing mid-frame) is cut; its close handler leaves the room.

@@ -2,6 +2,7 @@ import type { Accounts } from './accounts/accounts.js';
 import type { Backend } from './backend.js';
 import type { Config } from './config.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
+import type { Identity, IdentityServices } from './identity/identity.js';
 import type { Metrics } from './metrics.js';
 import type { Publisher } from './rooms/publisher.js';
 
@@ -20,10 +21,18 @@ declare module 'fastify' {
     consumers: Set<RoomConsumer>;
     /** Registration and password checks, over the backend's account store. */
     accounts: Accounts;
+    /** Tokens, the auth hook, reserved names, sign-outs. */
+    identity: IdentityServices;
   }
   interface FastifyRequest {
     /** The session's user, or null when anonymous. Set by the session plugin before preValidation. */
     user: SessionUser | null;
+    /** A session cookie came with the request but its session is gone: refuse, never serve as a guest. */
+    sessionExpired: boolean;
+    /** Tag of the live session (`sessionTag`), when there is a user. */
+    sessionTag: string | undefined;
+    /** Who a socket upgrade is, once `identifySocket` ran. */
+    identity: Identity | null;
   }
   /** What a session holds (@fastify/session): the logged-in user, once logged in. */
   interface Session {

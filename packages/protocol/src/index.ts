@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './frames.js';
 export * from './http.js';
 export * from './ids.js';
+export * from './names.js';

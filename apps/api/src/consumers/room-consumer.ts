@@ -15,14 +15,17 @@ import type { Backend } from '../backend.js';
 import type { Config } from '../config.js';
 import { roomGroup, type Channel, type GroupEvent } from '../layer/channel-layer.js';
 import { TokenBucket } from '../limits/token-bucket.js';
+import { presenceName } from '../presence/presence.js';
 import type { Metrics } from '../metrics.js';
 import { nonceKey, type Publisher } from '../rooms/publisher.js';
 import { directStream, sharedTextFrame } from './wire.js';
 
 export interface ConsumerContext {
   room: string;
-  /** Username of the session, or null for an anonymous socket. */
+  /** Username of the socket (account, token or hook user), or null for a guest. */
   user: string | null;
+  /** A guest's chosen name. */
+  guest: string | undefined;
   /** Resume point: send every message after this ID before live ones. */
   since: string | undefined;
   backend: Backend;
@@ -34,6 +37,8 @@ export interface ConsumerContext {
   /** ID of the upgrade request, bound to the socket's log lines. */
   requestId?: string;
 }
+
+const PONG = serializeFrame({ type: SERVER_FRAME.pong });
 
 /** Frames a socket may send while it is still joining; more than this is refused. */
 const MAX_EARLY_FRAMES = 64;
@@ -113,11 +118,11 @@ export class RoomConsumer implements Channel {
   }
 
   private async connect(): Promise<void> {
-    const { backend, room, user, since } = this.ctx;
+    const { backend, room, user, guest, since } = this.ctx;
     try {
       if (since !== undefined) this.held = [];
       await backend.layer.groupAdd(this.group, this);
-      await backend.presence.join(room, this.name, user);
+      await backend.presence.join(room, this.name, presenceName(user, guest));
       if (since !== undefined) await this.resume(since);
       if (this.phase === 'closed') return;
       this.phase = 'open';
@@ -244,16 +249,18 @@ export class RoomConsumer implements Channel {
     }
     const frame = parsed.value;
     if (frame.kind === 'chat') this.post(frame.message, frame.nonce);
-    else this.typing();
+    else if (frame.kind === 'typing') this.typing();
+    else this.sendText(PONG);
   }
 
   private post(message: string, nonce: string | undefined): void {
-    const { room, user, publisher } = this.ctx;
+    const { room, user, guest, publisher } = this.ctx;
     const origin = nonce === undefined ? { sender: this.name } : { sender: this.name, nonce };
+    const draft = guest === undefined ? { room, user, message } : { room, user, guest, message };
     // A nonce seen before (a resend after a reconnect) is stored once: the sender gets its
     // confirmation again, the room gets nothing new.
     publisher
-      .publish({ room, user, message }, origin, nonce === undefined ? undefined : nonceKey(room, user, nonce))
+      .publish(draft, origin, nonce === undefined ? undefined : nonceKey(room, user, nonce))
       .then(({ message: stored, duplicate }) => {
         if (duplicate && nonce !== undefined) this.sendText(withNonce(serializeFrame(stored), nonce));
       })
@@ -267,7 +274,8 @@ export class RoomConsumer implements Channel {
     const now = Date.now();
     if (now - this.lastTypingAt < TYPING_INTERVAL_MS) return;
     this.lastTypingAt = now;
-    const frame = serializeFrame({ type: SERVER_FRAME.typing, user: this.ctx.user });
+    const { user, guest } = this.ctx;
+    const frame = serializeFrame(guest === undefined ? { type: SERVER_FRAME.typing, user } : { type: SERVER_FRAME.typing, user, guest });
     this.ctx.backend.layer
       .groupSend(this.group, { type: SERVER_FRAME.typing, frame, sender: this.name, skipSender: true })
       .catch((error: unknown) => this.log.debug({ err: error }, 'typing notice not sent'));

@@ -1,6 +1,6 @@
-import { SERVER_FRAME, compareMessageIds, messageIdTime, nextMessageId, serializeFrame, type ChatMessage } from '@roomcast/protocol';
+import { SERVER_FRAME, compareMessageIds, nextMessageId, serializeFrame, type ChatMessage } from '@roomcast/protocol';
 import { roomGroup, type ChannelLayer } from '../layer/channel-layer.js';
-import type { AppendOrigin, MessageDraft, ReadAfterResult, ReadBeforeResult, RoomHistory } from './room-history.js';
+import { storedMessage, type AppendOrigin, type MessageDraft, type ReadAfterResult, type ReadBeforeResult, type RoomHistory } from './room-history.js';
 
 interface RoomLog {
   /** Oldest first; the kept history is `messages[head..]`, the entries before `head` are trimmed. */
@@ -59,14 +59,7 @@ export class MemoryRoomHistory implements RoomHistory {
   async append(draft: MessageDraft, origin: AppendOrigin = {}): Promise<ChatMessage> {
     const log = this.log(draft.room);
     const id = nextMessageId(log.lastId, this.now());
-    const message: ChatMessage = {
-      type: SERVER_FRAME.chatMessage,
-      id,
-      room: draft.room,
-      user: draft.user,
-      message: draft.message,
-      ts: messageIdTime(id),
-    };
+    const message = storedMessage(draft, id);
     log.lastId = id;
     log.messages.push(message);
     if (log.messages.length - log.head > this.limit) {

@@ -1,11 +1,35 @@
-import type { ChatMessage } from '@roomcast/protocol';
+import { SERVER_FRAME, messageIdTime, type ChatMessage } from '@roomcast/protocol';
 
 /** What a publisher hands to the history: everything but what the history assigns. */
 export interface MessageDraft {
   room: string;
   user: string | null;
+  /** A guest's chosen name (`user` is null). */
+  guest?: string;
+  /** Posted with an API key. */
+  via?: 'api';
   message: string;
 }
+
+/** Who wrote a draft, without the text: the fields between `room` and `message` of a frame. */
+export const authorOf = ({ user, guest, via }: MessageDraft): Pick<ChatMessage, 'user' | 'guest' | 'via'> => ({
+  user,
+  ...(guest === undefined ? {} : { guest }),
+  ...(via === undefined ? {} : { via }),
+});
+
+/**
+ * The message a draft becomes once stored under `id`. Its keys are in frame order, so that
+ * `serializeFrame` of it is byte for byte the frame either backend sends.
+ */
+export const storedMessage = (draft: MessageDraft, id: string): ChatMessage => ({
+  type: SERVER_FRAME.chatMessage,
+  id,
+  room: draft.room,
+  ...authorOf(draft),
+  message: draft.message,
+  ts: messageIdTime(id),
+});
 
 export interface ReadAfterResult {
   messages: ChatMessage[];

@@ -7,6 +7,7 @@ import fp from 'fastify-plugin';
 import { Accounts, type AccountStore } from '../accounts/accounts.js';
 import { MemoryAccountStore, MemorySessionStore } from '../accounts/memory.js';
 import { SESSION_MAX_AGE_MS, fastifySessionStore, type SessionStore } from '../accounts/sessions.js';
+import { sessionTag } from '../identity/sign-outs.js';
 import type { SessionUser } from '../types.js';
 import '../types.js';
 
@@ -60,9 +61,16 @@ export default fp(
     });
 
     app.decorateRequest('user', null);
+    app.decorateRequest('sessionExpired', false);
+    app.decorateRequest('sessionTag', undefined);
     // Registered after @fastify/session's own onRequest hook, so the session is loaded by now.
     app.addHook('onRequest', async (request) => {
       request.user = sessionUser(request);
+      // Only a login sets the cookie (`saveUninitialized: false`), so a cookie without a user
+      // is a session that ended: logged out, expired, lost in a restart, or signed with an old
+      // secret. It is said so, never taken for a guest.
+      request.sessionExpired = request.user === null && Boolean(request.cookies[SESSION_COOKIE]);
+      request.sessionTag = request.user === null ? undefined : sessionTag(request.session.sessionId);
     });
     app.addHook('onClose', async () => {
       await stores.sessions.close();

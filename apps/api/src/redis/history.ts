@@ -1,13 +1,15 @@
-import { SERVER_FRAME, compareMessageIds, messageIdTime, type ChatMessage } from '@roomcast/protocol';
+import { SERVER_FRAME, compareMessageIds, type ChatMessage } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import type {
-  AppendOnceResult,
-  AppendOrigin,
-  MessageDraft,
-  ReadAfterResult,
-  ReadBeforeResult,
-  RoomHistory,
+import {
+  authorOf,
+  storedMessage,
+  type AppendOnceResult,
+  type AppendOrigin,
+  type MessageDraft,
+  type ReadAfterResult,
+  type ReadBeforeResult,
+  type RoomHistory,
 } from '../history/room-history.js';
 import { roomGroup } from '../layer/channel-layer.js';
 import { IDEMPOTENCY_TTL_MS } from '../rooms/idempotency.js';
@@ -21,25 +23,32 @@ type StreamEntry = [id: string, fields: string[]];
 /**
  * The chat frame split around what only Redis knows when the append runs: the ID, and the time
  * that is the ID's first half. The script joins `before + id + between + time + '}'`, which is
- * byte for byte `serializeFrame(message)` (same key order), so frames read the same on both backends.
+ * byte for byte `serializeFrame(storedMessage(draft, id))` (same key order), so frames read the
+ * same on both backends.
  */
 function frameAroundId(draft: MessageDraft): { before: string; between: string } {
-  const body = JSON.stringify({ room: draft.room, user: draft.user, message: draft.message });
+  const body = JSON.stringify({ room: draft.room, ...authorOf(draft), message: draft.message });
   return {
     before: `{"type":${JSON.stringify(SERVER_FRAME.chatMessage)},"id":"`,
     between: `",${body.slice(1, -1)},"ts":`,
   };
 }
 
-/** The message a draft became once the script stored it under `id`. */
-const storedMessage = ({ room, user, message }: MessageDraft, id: string): ChatMessage => ({
-  type: SERVER_FRAME.chatMessage,
-  id,
-  room,
-  user,
-  message,
-  ts: messageIdTime(id),
-});
+/**
+ * The stream entry's `user` field holds the author: a username, `guest:NAME` for a named guest,
+ * `api:NAME` for a service (no username has a colon); absent for an anonymous guest.
+ */
+function streamAuthor({ user, guest, via }: MessageDraft): string {
+  if (user !== null) return via === undefined ? user : `${via}:${user}`;
+  return guest === undefined ? '' : `guest:${guest}`;
+}
+
+function parseStreamAuthor(field: string | undefined): Pick<MessageDraft, 'user' | 'guest' | 'via'> {
+  if (field === undefined || field === '') return { user: null };
+  if (field.startsWith('guest:')) return { user: null, guest: field.slice(6) };
+  if (field.startsWith('api:')) return { user: field.slice(4), via: 'api' };
+  return { user: field };
+}
 
 /**
  * Each room's log is a Redis Stream trimmed to `limit`; the stream ID is the message ID (so it
@@ -61,7 +70,7 @@ export class RedisRoomHistory implements RoomHistory {
       this.limit,
       groupChannel(roomGroup(draft.room)),
       draft.message,
-      draft.user ?? '',
+      streamAuthor(draft),
       before,
       between,
       JSON.stringify(origin),
@@ -79,7 +88,7 @@ export class RedisRoomHistory implements RoomHistory {
       this.limit,
       groupChannel(roomGroup(draft.room)),
       draft.message,
-      draft.user ?? '',
+      streamAuthor(draft),
       before,
       between,
       JSON.stringify(origin),
@@ -118,16 +127,16 @@ export class RedisRoomHistory implements RoomHistory {
     const messages: ChatMessage[] = [];
     for (const [id, fields] of entries) {
       let message: string | undefined;
-      let user: string | null = null;
+      let author: string | undefined;
       for (let i = 0; i + 1 < fields.length; i += 2) {
         if (fields[i] === 'message') message = fields[i + 1];
-        else if (fields[i] === 'user') user = fields[i + 1]!;
+        else if (fields[i] === 'user') author = fields[i + 1]!;
       }
       if (message === undefined) {
         this.log.warn({ room, id }, 'skipped a stream entry with no message field');
         continue;
       }
-      messages.push({ type: SERVER_FRAME.chatMessage, id, room, user, message, ts: messageIdTime(id) });
+      messages.push(storedMessage({ room, ...parseStreamAuthor(author), message }, id));
     }
     return messages;
   }

@@ -14,7 +14,7 @@ import type { Redis, Result } from 'ioredis';
  * order of the log is the order of the fan-out because both happen in one script.
  *
  * KEYS: log stream, trimmed-through marker.
- * ARGV: limit, group channel, text, user ('' for anonymous), frame text before the ID, frame
+ * ARGV: limit, group channel, text, author ('' for an anonymous guest; see redis/history.ts), frame text before the ID, frame
  * text between the ID and the time, the event's other fields as JSON (sender, nonce).
  * `append()` returns the new message ID and its frame (the message as JSON).
  */
@@ -69,7 +69,7 @@ return {1, id}
 /**
  * Shared by the presence scripts: keeps the online-rooms index in step with the room's hash and
  * publishes the room's presence frame, in the key order of `presenceEvent` (type, room, users,
- * anonymous), users distinct and sorted.
+ * guests, anonymous), users and guests distinct and sorted; a `~NAME` value is a named guest.
  */
 const PRESENCE_HELPERS = `
 local function recount(hash, online, room)
@@ -82,19 +82,21 @@ local function recount(hash, online, room)
 end
 
 local function announce(hash, room, channel)
-  local seen, users, anonymous = {}, {}, 0
+  local seen, users, guests, anonymous = {}, {}, {}, 0
   for _, user in ipairs(redis.call('HVALS', hash)) do
-    if user == '' then
-      anonymous = anonymous + 1
-    elseif not seen[user] then
+    local guest = string.sub(user, 1, 1) == '~'
+    if user == '' or guest then anonymous = anonymous + 1 end
+    if user ~= '' and not seen[user] then
       seen[user] = true
-      users[#users + 1] = user
+      if guest then guests[#guests + 1] = string.sub(user, 2) else users[#users + 1] = user end
     end
   end
   table.sort(users)
+  table.sort(guests)
   for i, user in ipairs(users) do users[i] = cjson.encode(user) end
+  for i, guest in ipairs(guests) do guests[i] = cjson.encode(guest) end
   local frame = '{"type":"presence","room":' .. cjson.encode(room) .. ',"users":[' .. table.concat(users, ',')
-    .. '],"anonymous":' .. anonymous .. '}'
+    .. '],"guests":[' .. table.concat(guests, ',') .. '],"anonymous":' .. anonymous .. '}'
   redis.call('PUBLISH', channel, cjson.encode({type = 'presence', frame = frame}))
 end
 `;

@@ -109,13 +109,18 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
   app.post('/auth/logout', { onRequest: [requireAllowedOrigin] }, async (request, reply) => {
     // Destroyed in the store, so the cookie stops working on every node, not only in this browser.
     if (request.user) request.log.info({ username: request.user.username }, 'logged out');
+    const tag = request.sessionTag;
     await request.session?.destroy();
+    // Its sockets close with 4001 on every node; the logout stands even if the layer is down
+    // (the session is gone, so they can no longer reconnect as it).
+    if (tag !== undefined) await app.identity.signOuts.signOut(tag).catch((error: unknown) => request.log.warn({ err: error }, 'sign-out not sent to other nodes'));
     request.user = null;
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.status(204).send();
   });
 
   app.get('/auth/me', { schema: { response: { 200: UserBody } } }, async (request) => {
+    if (request.sessionExpired) throw httpError('session_expired');
     if (!request.user) throw httpError('unauthorized', 'You are not logged in.');
     return { user: request.user };
   });

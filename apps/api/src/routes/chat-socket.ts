@@ -5,11 +5,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { RoomConsumer } from '../consumers/room-consumer.js';
 import { httpError } from '../errors.js';
+import { identifySocket } from '../identity/identity.js';
 import { requireAllowedOrigin, requireRoom } from './guards.js';
-
-async function requireSocketUser(request: FastifyRequest): Promise<void> {
-  if (request.server.config.requireLogin && !request.user) throw httpError('login_required');
-}
 
 async function requireValidSince(request: FastifyRequest): Promise<void> {
   const { since } = request.query as { since?: unknown };
@@ -107,12 +104,14 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
     '/ws/chat/:room',
     {
       websocket: true,
-      preValidation: [requireRoom, requireAllowedOrigin, requireSocketUser, requireValidSince, requireConnectionSlot],
+      preValidation: [requireRoom, requireAllowedOrigin, requireValidSince, requireConnectionSlot, identifySocket],
     },
     (socket, request) => {
+      const identity = request.identity ?? { kind: 'guest', user: null };
       const consumer = new RoomConsumer(socket, {
         room: request.params.room,
-        user: request.user?.username ?? null,
+        user: identity.user,
+        guest: identity.guest,
         since: request.query.since,
         backend: app.backend,
         publisher: app.publisher,
@@ -125,9 +124,12 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
       const ip = request.ip;
       perIp.add(ip);
       app.consumers.add(consumer);
+      // Logout of this session, on any node, closes this socket with 4001.
+      const forget = identity.session === undefined ? undefined : app.identity.signOuts.track(identity.session, consumer);
       socket.on('close', () => {
         app.consumers.delete(consumer);
         perIp.remove(ip);
+        forget?.();
       });
       releaseUpgradeRequest(socket, request);
       consumer.start();

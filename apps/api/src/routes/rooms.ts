@@ -4,23 +4,37 @@ import {
   MAX_MESSAGE_LENGTH,
   MessagesQuery,
   PostMessageBody,
+  VIA_API,
   pageLimit,
   type MessagesPage,
   type RoomsList,
 } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
+import type { MessageDraft } from '../history/room-history.js';
+import { tokenUser } from '../identity/identity.js';
+import { looksLikeJwt } from '../identity/tokens.js';
 import { idempotencyKeyOf, type Published } from '../rooms/publisher.js';
+import { bearerToken } from '../security/api-keys.js';
 import { originAllowed } from '../security/origin.js';
 import { presentedApiKey, requireReader, requireRoom } from './guards.js';
 
-/** Who is publishing over HTTP: an API key's service, or a logged-in user from an allowed origin. */
-function publisherOf(request: FastifyRequest): { user: string; identity: string } {
+/**
+ * Who is publishing over HTTP: an API key's service (`via: "api"`), a connection token's user,
+ * or a logged-in user from an allowed origin. A dead session is refused, never a guest.
+ */
+async function publisherOf(request: FastifyRequest): Promise<{ draft: Pick<MessageDraft, 'user' | 'via'>; identity: string }> {
+  const bearer = bearerToken(request.headers.authorization);
+  if (bearer !== undefined && looksLikeJwt(bearer)) {
+    const user = await tokenUser(request.server, bearer, (request.params as { room?: string }).room);
+    return { draft: { user }, identity: `token:${user.toLowerCase()}` };
+  }
   const key = presentedApiKey(request);
-  if (key) return { user: key.name, identity: `key:${key.name}` };
+  if (key) return { draft: { user: key.name, via: VIA_API }, identity: `key:${key.name}` };
+  if (request.sessionExpired) throw httpError('session_expired');
   if (request.user) {
     if (!originAllowed(request, request.server.config)) throw httpError('forbidden_origin');
-    return { user: request.user.username, identity: `user:${request.user.username.toLowerCase()}` };
+    return { draft: { user: request.user.username }, identity: `user:${request.user.username.toLowerCase()}` };
   }
   throw httpError('unauthorized');
 }
@@ -42,7 +56,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
     '/rooms/:room/messages',
     { preValidation: [requireRoom], schema: { body: PostMessageBody } },
     async (request, reply) => {
-      const { user, identity } = publisherOf(request);
+      const { draft: author, identity } = await publisherOf(request);
       const idempotencyKey = idempotencyKeyHeader(request);
       const { message } = request.body;
       if (message.length > MAX_MESSAGE_LENGTH) throw httpError('too_long', `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`);
@@ -54,7 +68,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
       }
       let published: Published;
       try {
-        const draft = { room: request.params.room, user, message };
+        const draft = { room: request.params.room, ...author, message };
         published = await app.publisher.publish(draft, {}, idempotencyKey && idempotencyKeyOf(identity, idempotencyKey));
       } catch (error) {
         request.log.warn({ err: error }, 'publish refused: backend unavailable');

@@ -211,7 +211,7 @@ describe('chat socket: presence', () => {
   it('lists joiners, drops leavers, and GET /rooms shows online counts', async () => {
     node = await startNode();
     const first = await TestSocket.open(node.url, 'lobby');
-    expect(first.frames.at(-1)).toEqual({ type: 'presence', room: 'lobby', users: [], anonymous: 1 });
+    expect(first.frames.at(-1)).toEqual({ type: 'presence', room: 'lobby', users: [], guests: [], anonymous: 1 });
     const second = await TestSocket.open(node.url, 'lobby');
     await first.waitFor((frame) => frame.type === 'presence' && frame.anonymous === 2, 'two present');
     const third = await TestSocket.open(node.url, 'kitchen');
