@@ -1,4 +1,4 @@
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, UserBody, isUsername } from '@roomcast/protocol';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, UserBody, foldUsername, isUsername } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
 import { SESSION_COOKIE } from '../plugins/session.js';
@@ -78,8 +78,11 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
       if (!isUsername(username)) throw httpError('invalid_username');
       if (!isPasswordLength(password)) throw httpError('invalid_password');
       await limit(request, `register:user:${username.toLowerCase()}`, AUTH_LIMITS.registerPerUsername);
+      if (app.identity.reserved.has(foldUsername(username))) {
+        throw httpError('username_taken', `"${username}" is reserved: it would pass for the system, a service or guests. Pick another name.`);
+      }
       const user = await app.accounts.register(username, password);
-      if (!user) throw httpError('username_taken');
+      if (!user) throw httpError('username_taken', `"${username}" is taken, or reads the same as a name that is (case, I/l/1 and O/0 count as one).`);
       await startSession(request, user);
       request.log.info({ username }, 'registered');
       return reply.status(201).send({ user });

@@ -47,6 +47,12 @@ describe('chat socket: rooms', () => {
     expect(other!.id).toBe(own!.id);
   });
 
+  it('answers a ping frame with a pong, so a browser can tell a live link from a dead one', async () => {
+    const socket = await open('lobby');
+    socket.send({ type: 'ping' });
+    expect(await socket.waitFor((frame) => frame.type === 'pong', 'a pong')).toEqual({ type: 'pong' });
+  });
+
   it('accepts the trailing-slash-free path too', async () => {
     const socket = new TestSocket(`${node.url.replace('http', 'ws')}/ws/chat/lobby`);
     sockets.push(socket);

@@ -1,0 +1,41 @@
+import { CLOSE } from '@roomcast/protocol';
+import { describe, expect, it } from 'vitest';
+import { call, register } from '../auth-helpers.js';
+import { sleep, type TestNode } from '../helpers.js';
+import { useFixtures } from './fixtures.js';
+
+describe('logout closes the session’s sockets on every node', () => {
+  const fixtures = useFixtures();
+  const open = (node: TestNode, room: string, cookie?: string) => fixtures.open(node, room, cookie === undefined ? {} : { headers: { cookie } });
+
+  it('Redis, two nodes: the session’s sockets on both close with 4001 within 2 s; another session stays', async () => {
+    const redisUrl = await fixtures.redisUrl();
+    const a = await fixtures.start({ redisUrl });
+    const b = await fixtures.start({ redisUrl });
+    const frank = await register(a, 'frank');
+    const grace = await register(b, 'grace');
+    const frankSockets = [await open(a, 'lobby', frank), await open(b, 'lobby', frank), await open(b, 'kitchen', frank)];
+    const graceSocket = await open(a, 'lobby', grace);
+    const guest = await open(b, 'lobby');
+
+    const started = Date.now();
+    expect((await call(a, 'POST', '/auth/logout', undefined, { cookie: frank })).status).toBe(204);
+    const closes = await Promise.all(frankSockets.map((socket) => socket.closed));
+    const elapsed = Date.now() - started;
+    expect(closes).toEqual(frankSockets.map(() => ({ code: CLOSE.signedOut, reason: 'signed out' })));
+    expect(elapsed).toBeLessThan(2000);
+
+    await sleep(200);
+    graceSocket.send({ message: 'grace is still here' });
+    expect((await guest.waitForMessages(1))[0]).toMatchObject({ user: 'grace' });
+    expect(graceSocket.ws.readyState).toBe(graceSocket.ws.OPEN);
+  });
+
+  it('embedded: the socket closes with 4001 at once', async () => {
+    const node = await fixtures.start();
+    const cookie = await register(node, 'heidi');
+    const socket = await open(node, 'lobby', cookie);
+    await call(node, 'POST', '/auth/logout', undefined, { cookie });
+    expect(await socket.closed).toEqual({ code: CLOSE.signedOut, reason: 'signed out' });
+  });
+});
