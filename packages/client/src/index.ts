@@ -1,10 +1,12 @@
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { Emitter } from './emitter.js';
 export { newNonce } from './nonce.js';
-export { RoomClient, SendRefused, type RoomClientOptions, type RoomEvents, type RoomStatus } from './room.js';
+export { RoomClient, RoomClosed, SendRefused, type RoomClientOptions, type RoomEvents, type RoomStatus } from './room.js';
 export {
   browserWebSocketFactory,
   nodeWebSocketFactory,
+  probeUpgrade,
+  type UpgradeRefusal,
   type NodeWebSocketConstructor,
   type SocketLike,
   type WebSocketFactory,
