@@ -14,6 +14,9 @@ import '../types.js';
 /** The session cookie's name. Its value is the session ID, signed with SESSION_SECRET. */
 export const SESSION_COOKIE = 'roomcast_session';
 
+/** Routes that start a new session, replacing a dead cookie. */
+const STARTS_SESSION = new Set(['/auth/login', '/auth/register']);
+
 async function createStores(app: FastifyInstance): Promise<{ accounts: AccountStore; sessions: SessionStore }> {
   if (app.backend.kind === 'redis') {
     const { RedisAccountStore, RedisSessionStore } = await import('../accounts/redis.js');
@@ -71,6 +74,10 @@ export default fp(
       // secret. It is said so, never taken for a guest.
       request.sessionExpired = request.user === null && Boolean(request.cookies[SESSION_COOKIE]);
       request.sessionTag = request.user === null ? undefined : sessionTag(request.session.sessionId);
+      // @fastify/session would clear a dead cookie in the first answer (a history read, say), and
+      // every request after it would quietly be a guest's. The dead cookie stays until the person
+      // chooses: logging in or registering replaces it, logging out clears it.
+      if (request.sessionExpired && !STARTS_SESSION.has(request.routeOptions.url ?? '')) (request as { session: unknown }).session = null;
     });
     app.addHook('onClose', async () => {
       await stores.sessions.close();

@@ -25,6 +25,8 @@ describe('a session cookie that no longer holds a session', () => {
     expect(me).toMatchObject({ status: 401, body: { code: 'session_expired' } });
     const history = await call(after, 'GET', '/rooms/lobby/messages');
     expect(history.body).toEqual({ messages: [], hasMore: false });
+    // The read does not clear the dead cookie: a browser's next upgrade must hear session_expired too.
+    expect(history.setCookie).toBeUndefined();
 
     // The way out: logging out clears the dead cookie (then a guest), or logging in replaces it.
     const out = await call(after, 'POST', '/auth/logout', undefined, { cookie });

@@ -176,7 +176,12 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     current.on('status', (next) => {
       if (current !== client) return;
       status.value = next;
-      if (next === 'closed') noteEnding(current.ended);
+      if (next !== 'closed') return;
+      noteEnding(current.ended);
+      // Closed for good: who was here and typing is no longer known.
+      presence.value = { users: [], guests: [], anonymous: 0 };
+      typists.dispose();
+      typing.value = [];
     });
     status.value = current.status;
     current.connect();

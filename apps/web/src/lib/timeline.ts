@@ -25,6 +25,8 @@ export interface TimelineItem {
   state: 'confirmed' | 'pending' | 'failed';
   nonce: string | undefined;
   error: string | undefined;
+  /** What a pending send waits for, when it is not simply the server's answer. */
+  note?: string;
   /** First message of its day: the view draws a day divider above it. */
   startsDay: boolean;
   /** First of a run by one author: the view draws the author and avatar. */
