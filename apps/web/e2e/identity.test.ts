@@ -142,6 +142,45 @@ describe('identity in the browser', () => {
     expect(await history(a.url, 'two-tabs')).toEqual([]);
   });
 
+  it('"You" belongs to a user: after ops logs out and carol logs in, ops’s message is not carol’s; a login in one tab moves the other tab to that user', async () => {
+    const server = await start();
+    const tab1 = await fresh();
+    const { page } = tab1;
+    await registerIn(tab1.context, server.url, 'opsy');
+    await page.goto(`${server.url}/chat/you-room/`);
+    await waitConnected(tab1);
+    await sendFromPage(page, 'written by opsy');
+    await expect.poll(() => page.locator('[data-testid="message"][data-state="confirmed"][data-mine="true"]').count()).toBe(1);
+
+    // Tab 2 in the room as opsy; tab 1 logs out and registers carol from the lobby.
+    const tab2page = await tab1.context.newPage();
+    const tab2: OpenPage = { ...tab1, page: tab2page };
+    await tab2page.goto(`${server.url}/chat/you-room/`);
+    await waitConnected(tab2);
+    await page.goto(server.url);
+    await page.getByTestId('logout').click();
+    await page.getByTestId('mode-register').click();
+    await page.getByLabel('Username').fill('carol');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByTestId('auth-submit').click();
+    await expect.poll(() => page.getByTestId('signed-in-as').innerText()).toBe('Signed in as carol');
+
+    await page.goto(`${server.url}/chat/you-room/`);
+    await waitConnected(tab1);
+    await expect.poll(() => page.locator('[data-testid="message"][data-mine="true"]').count()).toBe(0);
+    expect(await page.getByTestId('author').allInnerTexts()).toEqual(['opsy']);
+
+    // Tab 2 heard the logout (signed out), then the login in tab 1: it goes on as carol, and says so.
+    await expect.poll(() => tab2page.getByTestId('me').innerText()).toBe('Signed in as carol');
+    await waitConnected(tab2);
+    expect(await tab2page.getByTestId('signed-out').count()).toBe(0);
+    await sendFromPage(tab2page, 'from tab 2');
+    await expect.poll(async () => (await history(server.url, 'you-room')).map((message) => [message.user, message.message])).toEqual([
+      ['opsy', 'written by opsy'],
+      ['carol', 'from tab 2'],
+    ]);
+  });
+
   it('two named guests: presence, typing and messages show both; a guest cannot take a registered name; a service is marked', async () => {
     const server = await start();
     await (await fetch(`${server.url}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'carol', password: PASSWORD }) })).text();

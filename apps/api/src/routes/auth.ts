@@ -52,11 +52,22 @@ async function limit(request: FastifyRequest, key: string, { rate, burst }: Limi
 const isPasswordLength = (password: string): boolean =>
   password.length >= PASSWORD_MIN_LENGTH && password.length <= PASSWORD_MAX_LENGTH;
 
-/** A new session ID for the new login (no fixation), holding the user. */
+/**
+ * A new session ID for the new login (no fixation), holding the user. The session it replaces is
+ * destroyed, so its sockets (other tabs, still the previous user) close with 4001 like a logout's:
+ * a tab must not go on posting as one user under a page that now says another.
+ */
 async function startSession(request: FastifyRequest, user: SessionUser): Promise<void> {
+  const previous = request.sessionTag;
   await request.session.regenerate();
   request.session.set('user', user);
   request.user = user;
+  if (previous !== undefined) await signOut(request, previous);
+}
+
+async function signOut(request: FastifyRequest, tag: string): Promise<void> {
+  // The session is gone either way; other nodes' sockets of it can no longer reconnect as it.
+  await request.server.identity.signOuts.signOut(tag).catch((error: unknown) => request.log.warn({ err: error }, 'sign-out not sent to other nodes'));
 }
 
 /**
@@ -114,9 +125,8 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     if (request.user) request.log.info({ username: request.user.username }, 'logged out');
     const tag = request.sessionTag;
     await request.session?.destroy();
-    // Its sockets close with 4001 on every node; the logout stands even if the layer is down
-    // (the session is gone, so they can no longer reconnect as it).
-    if (tag !== undefined) await app.identity.signOuts.signOut(tag).catch((error: unknown) => request.log.warn({ err: error }, 'sign-out not sent to other nodes'));
+    // Its sockets close with 4001 on every node.
+    if (tag !== undefined) await signOut(request, tag);
     request.user = null;
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.status(204).send();

@@ -1,6 +1,6 @@
 import { CLOSE } from '@roomcast/protocol';
 import { describe, expect, it } from 'vitest';
-import { call, register } from '../auth-helpers.js';
+import { PASSWORD, call, register } from '../auth-helpers.js';
 import { sleep, type TestNode } from '../helpers.js';
 import { useFixtures } from './fixtures.js';
 
@@ -29,6 +29,20 @@ describe('logout closes the session’s sockets on every node', () => {
     graceSocket.send({ message: 'grace is still here' });
     expect((await guest.waitForMessages(1))[0]).toMatchObject({ user: 'grace' });
     expect(graceSocket.ws.readyState).toBe(graceSocket.ws.OPEN);
+  });
+
+  it('a new login in the same browser ends the session it replaces: its sockets close with 4001 too', async () => {
+    const node = await fixtures.start();
+    const ops = await register(node, 'opsy');
+    await register(node, 'carol');
+    const socket = await open(node, 'lobby', ops);
+    // The browser still sends ops's cookie when it logs in as carol (another tab's login form).
+    const loggedIn = await call(node, 'POST', '/auth/login', { username: 'carol', password: PASSWORD }, { cookie: ops });
+    expect(loggedIn.status).toBe(200);
+    expect(await socket.closed).toEqual({ code: CLOSE.signedOut, reason: 'signed out' });
+    const carol = await open(node, 'lobby', loggedIn.cookie);
+    carol.send({ message: 'as carol' });
+    expect((await carol.waitForMessages(1))[0]).toMatchObject({ user: 'carol' });
   });
 
   it('embedded: the socket closes with 4001 at once', async () => {

@@ -22,7 +22,7 @@ let loading: Promise<void> | undefined;
 const tabs = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel('roomcast:session');
 tabs?.addEventListener('message', (event: MessageEvent) => {
   if (event.data === 'logout' && user.value !== null) signedOut();
-  else void load();
+  else loading = load();
 });
 
 function settle(next: PublicUser | null): void {
@@ -31,9 +31,9 @@ function settle(next: PublicUser | null): void {
 }
 
 /** The socket or an API call said the session ended (401 session_expired, close 4001). */
-function signedOut(): void {
+function signedOut(who?: string | null): void {
   if (state.value === 'signed-out') return;
-  lastUser.value = user.value?.username ?? lastUser.value;
+  lastUser.value = who ?? user.value?.username ?? lastUser.value;
   user.value = null;
   state.value = 'signed-out';
 }
@@ -59,8 +59,8 @@ export interface UseSession {
   register(credentials: Credentials): Promise<void>;
   logIn(credentials: Credentials): Promise<void>;
   logOut(): Promise<void>;
-  /** Told by a room that the server ended the session. */
-  signedOut(): void;
+  /** Told by a room that the server ended the session (of `who`, when the page knew them). */
+  signedOut(who?: string | null): void;
   /** After a sign-out: drops the dead cookie and goes on as a guest. */
   continueAsGuest(): Promise<void>;
 }
