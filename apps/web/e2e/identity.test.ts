@@ -69,16 +69,21 @@ describe('identity in the browser', () => {
     pages.push(open);
     return open;
   };
+  /** A page signed in as `username` (registered over HTTP), in `room`, connected, having said `text`. */
+  const signedInSaying = async (server: ServerHandle, username: string, room: string, text: string) => {
+    const open = await fresh();
+    await registerIn(open.context, server.url, username);
+    await open.page.goto(`${server.url}/chat/${room}/`);
+    await waitConnected(open);
+    await sendFromPage(open.page, text);
+    await expect.poll(() => open.page.locator('[data-testid="message"][data-state="confirmed"][data-mine="true"]').count()).toBe(1);
+    return open;
+  };
 
   it('a restart of the embedded server under a signed-in page shows "signed out"; nothing is stored as null; unsent text survives', async () => {
     let server = await start();
-    const dave = await fresh();
+    const dave = await signedInSaying(server, 'dave', 'restart-room', 'before the restart');
     const { page } = dave;
-    await registerIn(dave.context, server.url, 'dave');
-    await page.goto(`${server.url}/chat/restart-room/`);
-    await waitConnected(dave);
-    await sendFromPage(page, 'before the restart');
-    await expect.poll(() => rowsIn(page, 'confirmed')).toBe(1);
 
     const port = server.port;
     await server.stop();
@@ -144,13 +149,8 @@ describe('identity in the browser', () => {
 
   it('"You" belongs to a user: after ops logs out and carol logs in, ops’s message is not carol’s; a login in one tab moves the other tab to that user', async () => {
     const server = await start();
-    const tab1 = await fresh();
+    const tab1 = await signedInSaying(server, 'opsy', 'you-room', 'written by opsy');
     const { page } = tab1;
-    await registerIn(tab1.context, server.url, 'opsy');
-    await page.goto(`${server.url}/chat/you-room/`);
-    await waitConnected(tab1);
-    await sendFromPage(page, 'written by opsy');
-    await expect.poll(() => page.locator('[data-testid="message"][data-state="confirmed"][data-mine="true"]').count()).toBe(1);
 
     // Tab 2 in the room as opsy; tab 1 logs out and registers carol from the lobby.
     const tab2page = await tab1.context.newPage();
