@@ -1,7 +1,8 @@
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { Emitter } from './emitter.js';
 export { newNonce } from './nonce.js';
-export { RoomClient, RoomClosed, SendRefused, type RoomClientOptions, type RoomEvents, type RoomStatus } from './room.js';
+export { RoomClosed, SendRefused } from './refusals.js';
+export { RoomClient, type RoomClientOptions, type RoomEvents, type RoomStatus } from './room.js';
 export {
   browserWebSocketFactory,
   nodeWebSocketFactory,

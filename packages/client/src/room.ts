@@ -14,6 +14,8 @@ import {
 } from '@roomcast/protocol';
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
+import { Heartbeat } from './heartbeat.js';
+import { RoomClosed, SendRefused, TERMINAL_REFUSALS } from './refusals.js';
 import { newNonce } from './nonce.js';
 import { browserWebSocketFactory, probeUpgrade, type SocketLike, type UpgradeRefusal, type WebSocketFactory } from './socket.js';
 
@@ -67,29 +69,6 @@ export interface RoomEvents extends Record<string, unknown> {
   refused: UpgradeRefusal;
 }
 
-/** Upgrade refusals that a retry cannot mend: bad input, identity, permission, a taken name. */
-const TERMINAL_REFUSALS: ReadonlySet<number> = new Set([400, 401, 403, 409]);
-
-/** Why a client closed for good: by `close()`, by a terminal close code, or by a refused upgrade. */
-export class RoomClosed extends Error {
-  constructor(
-    message: string,
-    readonly closeCode?: number,
-    readonly refusal?: UpgradeRefusal,
-  ) {
-    super(message);
-    this.name = 'RoomClosed';
-  }
-}
-
-/** A send waiting for the server's copy. */
-export class SendRefused extends Error {
-  constructor(readonly frame: ErrorFrame) {
-    super(frame.reason);
-    this.name = 'SendRefused';
-  }
-}
-
 interface PendingSend {
   nonce: string;
   text: string;
@@ -113,8 +92,7 @@ export class RoomClient extends Emitter<RoomEvents> {
   private lastTypingAt = 0;
   private readonly createSocket: WebSocketFactory;
   private readonly probe: ((socketUrl: string) => Promise<UpgradeRefusal | undefined>) | undefined;
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
-  private lastHeardAt = 0;
+  private readonly heartbeat: Heartbeat;
   /** Sends refused as `rate_limited` wait until then, and go out again by themselves. */
   private holdUntil = 0;
   private holdTimer: ReturnType<typeof setTimeout> | undefined;
@@ -124,6 +102,7 @@ export class RoomClient extends Emitter<RoomEvents> {
     super();
     this.lastIdValue = options.since;
     this.createSocket = options.createSocket ?? browserWebSocketFactory();
+    this.heartbeat = new Heartbeat(options.heartbeatMs ?? 5000);
     const inPage = typeof (globalThis as { document?: unknown }).document !== 'undefined';
     this.probe = options.probe === undefined ? (inPage ? probeUpgrade : undefined) : (options.probe ?? undefined);
   }
@@ -178,12 +157,15 @@ export class RoomClient extends Emitter<RoomEvents> {
       opened = true;
       this.tries = 0;
       this.setStatus('open');
-      this.startHeartbeat(socket);
+      this.heartbeat.start(
+        () => socket.send(JSON.stringify({ type: CLIENT_FRAME.ping })),
+        () => this.linkLost(),
+      );
       this.flush(socket);
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
-      this.lastHeardAt = Date.now();
+      this.heartbeat.heard();
       if (typeof event.data === 'string') this.receive(event.data);
     };
     socket.onrefused = (answer) => {
@@ -192,7 +174,7 @@ export class RoomClient extends Emitter<RoomEvents> {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
-      this.stopHeartbeat();
+      this.heartbeat.stop();
       if (opened || refusal !== undefined || !this.probe) {
         this.onSocketClosed(event.code, event.reason, refusal);
         return;
@@ -355,28 +337,10 @@ export class RoomClient extends Emitter<RoomEvents> {
     const socket = this.socket;
     if (!socket || this.statusValue === 'closed') return;
     this.socket = undefined;
-    this.stopHeartbeat();
+    this.heartbeat.stop();
     socket.onclose = null;
     socket.close(4000, 'link lost');
     this.onSocketClosed(1006, 'link lost');
-  }
-
-  /** Pings when the link has been quiet, and gives it up when it stays quiet: a dead link shows. */
-  private startHeartbeat(socket: SocketLike): void {
-    const interval = this.options.heartbeatMs ?? 5000;
-    this.lastHeardAt = Date.now();
-    if (interval <= 0) return;
-    this.heartbeat = setInterval(() => {
-      if (this.socket !== socket) return;
-      const quiet = Date.now() - this.lastHeardAt;
-      if (quiet >= 2 * interval) this.linkLost();
-      else if (quiet >= interval) socket.send(JSON.stringify({ type: CLIENT_FRAME.ping }));
-    }, interval / 2);
-  }
-
-  private stopHeartbeat(): void {
-    clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
   }
 
   /** Leaves the room for good: no reconnect; unconfirmed sends are rejected. */
@@ -388,7 +352,7 @@ export class RoomClient extends Emitter<RoomEvents> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     clearTimeout(this.holdTimer);
-    this.stopHeartbeat();
+    this.heartbeat.stop();
     const socket = this.socket;
     this.socket = undefined;
     socket?.close(1000, 'bye');
