@@ -17,6 +17,8 @@ export interface Identity {
   guest?: string;
   /** The session's tag (`sessionTag`), for an account: logout closes its sockets. */
   session?: string;
+  /** When the account's session expires (ms since the epoch): its sockets close then too. */
+  expiresAt?: number;
 }
 
 /** What the app knows to tell who someone is, built once from the config. */
@@ -88,7 +90,15 @@ export async function identifySocket(request: FastifyRequest): Promise<void> {
   const { token, name } = request.query as { token?: unknown; name?: unknown };
   if (request.sessionExpired) throw httpError('session_expired');
   if (request.user) {
-    request.identity = { kind: 'account', user: request.user.username, ...(request.sessionTag === undefined ? {} : { session: request.sessionTag }) };
+    // `originalExpires` is the login's expiry; `expires` is recomputed from maxAge per request.
+    const cookie = request.session?.cookie as { originalExpires?: Date | null; expires?: Date | null } | undefined;
+    const expires = cookie?.originalExpires ?? cookie?.expires;
+    request.identity = {
+      kind: 'account',
+      user: request.user.username,
+      ...(request.sessionTag === undefined ? {} : { session: request.sessionTag }),
+      ...(expires ? { expiresAt: new Date(expires).getTime() } : {}),
+    };
     return;
   }
   if (token !== undefined) {

@@ -1,6 +1,6 @@
 import { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { isMessageId } from '@roomcast/protocol';
+import { CLOSE, isMessageId } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { RoomConsumer } from '../consumers/room-consumer.js';
@@ -126,10 +126,15 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
       app.consumers.add(consumer);
       // Logout of this session, on any node, closes this socket with 4001.
       const forget = identity.session === undefined ? undefined : app.identity.signOuts.track(identity.session, consumer);
+      // A session that expires while its socket is open ends the socket too, like a logout.
+      const expiry =
+        identity.expiresAt === undefined ? undefined : setTimeout(() => consumer.close(CLOSE.signedOut, 'signed out'), Math.max(0, identity.expiresAt - Date.now()));
+      expiry?.unref();
       socket.on('close', () => {
         app.consumers.delete(consumer);
         perIp.remove(ip);
         forget?.();
+        clearTimeout(expiry);
       });
       releaseUpgradeRequest(socket, request);
       consumer.start();

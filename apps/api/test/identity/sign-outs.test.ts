@@ -1,6 +1,8 @@
 import { CLOSE } from '@roomcast/protocol';
 import { describe, expect, it } from 'vitest';
-import { PASSWORD, call, register } from '../auth-helpers.js';
+import { Redis } from 'ioredis';
+import { sessionKey } from '../../src/redis/keys.js';
+import { PASSWORD, call, register, sessionIdOf } from '../auth-helpers.js';
 import { sleep, type TestNode } from '../helpers.js';
 import { useFixtures } from './fixtures.js';
 
@@ -43,6 +45,24 @@ describe('logout closes the session’s sockets on every node', () => {
     const carol = await open(node, 'lobby', loggedIn.cookie);
     carol.send({ message: 'as carol' });
     expect((await carol.waitForMessages(1))[0]).toMatchObject({ user: 'carol' });
+  });
+
+  it('a session that expires while its socket is open closes the socket with 4001', async () => {
+    const redisUrl = await fixtures.redisUrl();
+    const node = await fixtures.start({ redisUrl });
+    const cookie = await register(node, 'ivan');
+    // Brought forward to 1.5 s from now in the store: as if the 7 days were nearly over.
+    const key = sessionKey(sessionIdOf(cookie));
+    const redis = new Redis(redisUrl);
+    const stored = JSON.parse((await redis.get(key))!) as { cookie: Record<string, unknown> };
+    const soon = new Date(Date.now() + 1500).toISOString();
+    stored.cookie = { ...stored.cookie, expires: soon, originalExpires: soon };
+    await redis.set(key, JSON.stringify(stored), 'PX', 60_000);
+    await redis.quit();
+    const socket = await open(node, 'lobby', cookie);
+    const started = Date.now();
+    expect(await socket.closed).toEqual({ code: CLOSE.signedOut, reason: 'signed out' });
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('embedded: the socket closes with 4001 at once', async () => {
