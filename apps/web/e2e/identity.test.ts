@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   PASSWORD,
+  PHONE,
   REPO,
   launchBrowser,
   messageTexts,
@@ -224,7 +225,20 @@ describe('identity in the browser', () => {
     expect(await tom.page.locator('[data-testid="message"][data-guest="rosa"] .avatar').getAttribute('class')).toMatch(/avatar-\d/);
     await rosa.page.getByTestId('message-input').fill('');
     await docScreenshot(tom.page, 'named-guests');
-    for (const open of [rosa, tom, third]) expect(open.problems).toEqual([]);
+
+    // On a phone the picker lives in the people panel.
+    const phone = await openPage(browser, PHONE);
+    pages.push(phone);
+    await phone.page.goto(`${server.url}/chat/guests/`);
+    await waitConnected(phone);
+    await phone.page.getByTestId('people-toggle').click();
+    await pickGuestName(phone.page, 'pia');
+    await waitConnected(phone);
+    await expect
+      .poll(() => phone.page.locator('[data-testid="present-guest"]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-guest'))))
+      .toEqual(['pia', 'rosa', 'tom']);
+    await docScreenshot(phone.page, 'named-guests-phone');
+    for (const open of [rosa, tom, third, phone]) expect(open.problems).toEqual([]);
   });
 
   it('offline: the badge leaves Connected within 10 s and the pending message goes out once; 60 typed in a burst all arrive', async () => {
