@@ -97,6 +97,7 @@ describe('identity in the browser', () => {
     await page.getByTestId('signed-out').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('signed-out').innerText()).toMatch(/You were signed out[\s\S]*dave/);
     expect(await page.getByTestId('me').innerText()).toBe('Signed out');
+    expect(await connectionState(page)).toBe('signed-out');
     expect(await page.getByTestId('message-input').inputValue()).toBe('a draft I have not sent');
     expect(await rowsIn(page, 'pending')).toBe(1);
     expect(await rowsIn(page, 'failed')).toBe(0);

@@ -9,8 +9,11 @@ import { OwnMessages } from '../lib/own-messages.js';
 import { mergeMessages, type LocalSend } from '../lib/timeline.js';
 import { TypingTracker } from '../lib/typing.js';
 
-/** What the connection badge says. `offline`: closed for good, or the browser has no network. */
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+/**
+ * What the connection badge says. `offline`: closed for good, or the browser has no network.
+ * `signed-out`: the server ended the session; nothing is sent until the person chooses.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'signed-out';
 
 /** Why the room cannot be shown at all (as opposed to a passing network problem). */
 export type RoomBlock = 'login_required' | 'invalid_room' | undefined;
@@ -226,6 +229,7 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   globalThis.addEventListener?.('offline', onOffline);
 
   const connection = computed<ConnectionState>(() => {
+    if (signedOut.value) return 'signed-out';
     if (status.value === 'open') return 'connected';
     if (status.value === 'closed' || !online.value) return 'offline';
     return status.value;
