@@ -1,6 +1,6 @@
 import websocket from '@fastify/websocket';
 import { CLOSE, MAX_BODY_BYTES, MAX_FRAME_BYTES } from '@roomcast/protocol';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
 import { installErrorHandlers } from './errors.js';
@@ -46,10 +46,22 @@ export const LOG_REDACT = [
   'err.command.args',
 ];
 
+/** A connection token in a socket URL (`?token=JWT`) is a credential: logged as `[redacted]`. */
+export const redactUrl = (url: string): string => url.replace(/([?&]token=)[^&#]*/g, '$1[redacted]');
+
 function loggerOptions(config: Config, options: BuildOptions): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
     redact: { paths: LOG_REDACT, censor: '[redacted]' },
+    serializers: {
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redactUrl(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort,
+      }),
+    },
     ...(options.logStream ? { stream: options.logStream } : {}),
   };
 }
