@@ -1,6 +1,6 @@
 import websocket from '@fastify/websocket';
 import { CLOSE, MAX_BODY_BYTES, MAX_FRAME_BYTES } from '@roomcast/protocol';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import pinoPretty from 'pino-pretty';
 import type { Config } from './config.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
@@ -8,6 +8,7 @@ import { installErrorHandlers } from './errors.js';
 import backendPlugin from './plugins/backend.js';
 import openapi from './plugins/openapi.js';
 import networkEdge, { edgeServerOptions } from './plugins/network-edge.js';
+import identityPlugin from './plugins/identity.js';
 import securityHeaders from './plugins/security-headers.js';
 import sessionPlugin from './plugins/session.js';
 import staticPlugin from './plugins/static.js';
@@ -48,6 +49,9 @@ export const LOG_REDACT = [
   'err.command.args',
 ];
 
+/** A connection token in a socket URL (`?token=JWT`) is a credential: logged as `[redacted]`. */
+export const redactUrl = (url: string): string => url.replace(/([?&]token=)[^&#]*/g, '$1[redacted]');
+
 /**
  * The pino options of an app (and of the WORKERS primary): redacted, and at a terminal readable
  * lines (pino-pretty, written synchronously so nothing is lost at exit) instead of JSON.
@@ -59,6 +63,15 @@ export function loggerOptions(config: Config, options: BuildOptions = {}): Fasti
   return {
     level: config.logLevel,
     redact: { paths: LOG_REDACT, censor: '[redacted]' },
+    serializers: {
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redactUrl(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort,
+      }),
+    },
     ...(stream ? { stream } : {}),
   };
 }
@@ -87,6 +100,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(openapi);
   await app.register(backendPlugin);
   await app.register(sessionPlugin);
+  await app.register(identityPlugin);
   await app.register(websocket, {
     options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },
     // A socket that errors (a client vanishing mid-frame) is cut; its close handler leaves the room.

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { roomSweepMs } from './rooms/idle-rooms.js';
 import ipaddr from 'ipaddr.js';
@@ -61,6 +61,12 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   /** Directory of the built SPA to serve; undefined serves none. */
   webRoot: string | undefined;
+  /** Verifies HS256 connection tokens; undefined: not accepted with a secret. */
+  tokenSecret: string | undefined;
+  /** PEM public key (RSA or P-256) verifying RS256 / ES256 connection tokens. */
+  tokenPublicKey: string | undefined;
+  /** Asked who a visitor without a Roomcast session is (their cookies forwarded). */
+  authHookUrl: string | undefined;
 }
 
 export type TrustProxy = false | number | string[];
@@ -223,6 +229,45 @@ function allowedOrigins(env: Env, production: boolean): string[] | undefined {
   return origins;
 }
 
+function tokenSecret(env: Env): string | undefined {
+  const raw = env.TOKEN_SECRET;
+  if (raw === undefined || raw === '') return undefined;
+  // HS256 with a short secret can be brute-forced offline from one token.
+  if (raw.length < 32) throw new ConfigError('TOKEN_SECRET', 'must be at least 32 characters');
+  return raw;
+}
+
+function tokenPublicKey(env: Env): string | undefined {
+  const raw = env.TOKEN_PUBLIC_KEY?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  // One-line environments carry the PEM's line breaks as `\n`.
+  const pem = raw.replace(/\\n/g, '\n');
+  let key;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    throw new ConfigError('TOKEN_PUBLIC_KEY', 'is not a PEM public key (-----BEGIN PUBLIC KEY-----)');
+  }
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (key.asymmetricKeyType !== 'rsa' && !(key.asymmetricKeyType === 'ec' && curve === 'prime256v1')) {
+    throw new ConfigError('TOKEN_PUBLIC_KEY', 'must be an RSA key (RS256) or a P-256 key (ES256)');
+  }
+  return pem;
+}
+
+function authHookUrl(env: Env): string | undefined {
+  const raw = env.AUTH_HOOK_URL?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('AUTH_HOOK_URL', `is not a URL: ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('AUTH_HOOK_URL', 'must start with http:// or https://');
+  return url.toString();
+}
+
 function workers(env: Env): number {
   const raw = env.WORKERS?.trim();
   if (raw === undefined || raw === '') return 1;
@@ -278,6 +323,9 @@ export function loadConfig(env: Env = process.env, defaults: { webRoot?: string;
     logLevel,
     logFormat: logFormat(env, defaults.tty ?? false),
     webRoot: env.WEB_ROOT?.trim() || defaults.webRoot,
+    tokenSecret: tokenSecret(env),
+    tokenPublicKey: tokenPublicKey(env),
+    authHookUrl: authHookUrl(env),
   };
   if (config.workers > 1 && config.redisUrl === undefined) {
     throw new ConfigError('WORKERS', 'needs REDIS_URL: workers share rooms through Redis, the embedded backend cannot be shared');

@@ -3,6 +3,7 @@ import type { Backend } from './backend.js';
 import type { Config } from './config.js';
 import type { ConnectionsPerClient } from './limits/connections-per-client.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
+import type { Identity, IdentityServices } from './identity/identity.js';
 import type { Metrics } from './metrics.js';
 import type { Publisher } from './rooms/publisher.js';
 
@@ -23,6 +24,8 @@ declare module 'fastify' {
     accounts: Accounts;
     /** Open connections per client address on this node (the network edge). */
     connectionsPerClient: ConnectionsPerClient;
+    /** Tokens, the auth hook, reserved names, sign-outs. */
+    identity: IdentityServices;
   }
   interface FastifyContextConfig {
     /** The route is a WebSocket: an upgrade to any other route is refused with 404. */
@@ -31,6 +34,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The session's user, or null when anonymous. Set by the session plugin before preValidation. */
     user: SessionUser | null;
+    /** A session cookie came with the request but its session is gone: refuse, never serve as a guest. */
+    sessionExpired: boolean;
+    /** Tag of the live session (`sessionTag`), when there is a user. */
+    sessionTag: string | undefined;
+    /** Who a socket upgrade is, once `identifySocket` ran. */
+    identity: Identity | null;
   }
   /** What a session holds (@fastify/session): the logged-in user, once logged in. */
   interface Session {

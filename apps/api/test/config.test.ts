@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig } from '../src/config.js';
 
 const SECRET = 'a-production-secret-of-32-chars!';
@@ -129,5 +130,27 @@ describe('storage and budget settings', () => {
     expect(failure({ IP_MESSAGE_RATE: 'lots' }).variable).toBe('IP_MESSAGE_RATE');
     expect(failure({ USER_MESSAGE_RATE: '-1' }).variable).toBe('USER_MESSAGE_RATE');
     expect(failure({ CONNECT_RATE: '1.5' }).variable).toBe('CONNECT_RATE');
+  });
+});
+
+describe('identity settings', () => {
+  it('TOKEN_SECRET must be at least 32 characters', () => {
+    expect(failure({ TOKEN_SECRET: 'short' }).variable).toBe('TOKEN_SECRET');
+    expect(loadConfig({ TOKEN_SECRET: SECRET }).tokenSecret).toBe(SECRET);
+  });
+
+  it('TOKEN_PUBLIC_KEY must be an RSA or P-256 public key in PEM; one-line \\n escapes are read', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(loadConfig({ TOKEN_PUBLIC_KEY: pem.replace(/\n/g, '\\n') }).tokenPublicKey).toBe(pem);
+    expect(failure({ TOKEN_PUBLIC_KEY: 'not a key' }).variable).toBe('TOKEN_PUBLIC_KEY');
+    const ed = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(failure({ TOKEN_PUBLIC_KEY: ed }).message).toMatch(/RSA key \(RS256\) or a P-256 key/);
+  });
+
+  it('AUTH_HOOK_URL must be an http(s) URL', () => {
+    expect(loadConfig({ AUTH_HOOK_URL: 'http://127.0.0.1:8001/roomcast/whoami/' }).authHookUrl).toBe('http://127.0.0.1:8001/roomcast/whoami/');
+    expect(failure({ AUTH_HOOK_URL: 'whoami' }).variable).toBe('AUTH_HOOK_URL');
+    expect(failure({ AUTH_HOOK_URL: 'ftp://site/whoami' }).variable).toBe('AUTH_HOOK_URL');
   });
 });

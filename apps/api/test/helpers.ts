@@ -48,6 +48,8 @@ export async function startNode(overrides: Partial<Config> = {}, options: BuildO
 export interface SocketOptions {
   since?: string;
   headers?: Record<string, string>;
+  /** More query parameters: `token`, a guest's `name`. */
+  query?: Record<string, string>;
 }
 
 /** A raw `ws` client that records every frame, for assertions on exactly what the server sent. */
@@ -94,6 +96,7 @@ export class TestSocket {
   static connect(base: string, room: string, options: SocketOptions = {}): TestSocket {
     const url = new URL(`/ws/chat/${room}/`, base.replace(/^http/, 'ws'));
     if (options.since !== undefined) url.searchParams.set('since', options.since);
+    for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value);
     return new TestSocket(url.toString(), options.headers);
   }
 

@@ -1,10 +1,13 @@
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { Emitter } from './emitter.js';
 export { newClientId, newNonce } from './nonce.js';
-export { RoomClient, SendRefused, type RoomClientOptions, type RoomEvents, type RoomStatus } from './room.js';
+export { RoomClosed, SendRefused } from './refusals.js';
+export { RoomClient, type RoomClientOptions, type RoomEvents, type RoomStatus } from './room.js';
 export {
   browserWebSocketFactory,
   nodeWebSocketFactory,
+  probeUpgrade,
+  type UpgradeRefusal,
   type NodeWebSocketConstructor,
   type SocketLike,
   type WebSocketFactory,

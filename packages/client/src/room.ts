@@ -14,13 +14,15 @@ import {
 } from '@roomcast/protocol';
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
+import { Heartbeat } from './heartbeat.js';
+import { RoomClosed, SendRefused, TERMINAL_REFUSALS } from './refusals.js';
 import { newClientId, newNonce } from './nonce.js';
-import type { SocketLike, WebSocketFactory } from './socket.js';
-import { browserWebSocketFactory } from './socket.js';
+import { browserWebSocketFactory, probeUpgrade, type SocketLike, type UpgradeRefusal, type WebSocketFactory } from './socket.js';
 
 /**
  * `connecting`: first try. `open`: joined and live. `reconnecting`: dropped, waiting or trying
- * again. `closed`: closed by `close()` or refused for good (1008); it will not come back alone.
+ * again. `closed`: closed by `close()` or refused for good (a terminal close code such as 1008
+ * or 4001, or a refused upgrade such as 401 `session_expired`); it will not come back alone.
  */
 export type RoomStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -52,6 +54,18 @@ export interface RoomClientOptions {
   resendDelay?: (tries: number) => number;
   /** Shortest gap between typing notices. Default 2000 ms. */
   typingIntervalMs?: number;
+  /** More query parameters for the socket URL, asked at every (re)connect: `token`, a guest's `name`. */
+  query?: Record<string, string> | (() => Record<string, string>);
+  /**
+   * With nothing heard for this long the client sends a `ping`; with nothing heard for twice this
+   * long the link is taken for dead and the client reconnects. Default 5000 ms; 0 turns it off.
+   */
+  heartbeatMs?: number;
+  /**
+   * Finds out why an upgrade failed when the socket cannot say (browsers). Default: `probeUpgrade`
+   * where there is a `document` (a browser page), none elsewhere.
+   */
+  probe?: ((socketUrl: string) => Promise<UpgradeRefusal | undefined>) | null;
 }
 
 export interface RoomEvents extends Record<string, unknown> {
@@ -62,14 +76,8 @@ export interface RoomEvents extends Record<string, unknown> {
   error: ErrorFrame;
   status: RoomStatus;
   close: { code: number; reason: string };
-}
-
-/** A send waiting for the server's copy. */
-export class SendRefused extends Error {
-  constructor(readonly frame: ErrorFrame) {
-    super(frame.reason);
-    this.name = 'SendRefused';
-  }
+  /** The server refused the upgrade (status and code); terminal ones also close the client. */
+  refused: UpgradeRefusal;
 }
 
 /** `unconfirmed` answers a send is resent after before it fails (with SendRefused). */
@@ -102,12 +110,26 @@ export class RoomClient extends Emitter<RoomEvents> {
   private readonly createSocket: WebSocketFactory;
   /** This client's `?client=` ID, the same across its reconnects. */
   readonly clientId: string;
+  private readonly probe: ((socketUrl: string) => Promise<UpgradeRefusal | undefined>) | undefined;
+  private readonly heartbeat: Heartbeat;
+  /** Sends refused as `rate_limited` wait until then, and go out again by themselves. */
+  private holdUntil = 0;
+  private holdTimer: ReturnType<typeof setTimeout> | undefined;
+  private endedValue: RoomClosed | undefined;
 
   constructor(private readonly options: RoomClientOptions) {
     super();
     this.clientId = options.clientId ?? newClientId();
     this.lastIdValue = options.since;
     this.createSocket = options.createSocket ?? browserWebSocketFactory();
+    this.heartbeat = new Heartbeat(options.heartbeatMs ?? 5000);
+    const inPage = typeof (globalThis as { document?: unknown }).document !== 'undefined';
+    this.probe = options.probe === undefined ? (inPage ? probeUpgrade : undefined) : (options.probe ?? undefined);
+  }
+
+  /** Why the client closed, once it has. */
+  get ended(): RoomClosed | undefined {
+    return this.endedValue;
   }
 
   get status(): RoomStatus {
@@ -138,39 +160,72 @@ export class RoomClient extends Emitter<RoomEvents> {
     const url = new URL(chatSocketPath(this.options.room), base);
     if (this.lastIdValue !== undefined) url.searchParams.set('since', this.lastIdValue);
     url.searchParams.set('client', this.clientId);
+    const query = typeof this.options.query === 'function' ? this.options.query() : this.options.query;
+    for (const [name, value] of Object.entries(query ?? {})) url.searchParams.set(name, value);
     return url.toString();
   }
 
   private open(): void {
     this.timer = undefined;
-    const socket = this.createSocket(this.socketUrl());
+    const url = this.socketUrl();
+    const socket = this.createSocket(url);
     this.socket = socket;
+    let opened = false;
+    let refusal: UpgradeRefusal | undefined;
     // Events of a socket that was replaced are ignored: `this.socket !== socket`.
     socket.onopen = () => {
       if (this.socket !== socket) return;
+      opened = true;
       this.tries = 0;
       this.setStatus('open');
+      this.heartbeat.start(
+        () => socket.send(JSON.stringify({ type: CLIENT_FRAME.ping })),
+        () => this.linkLost(),
+      );
       this.flush(socket);
     };
     socket.onmessage = (event) => {
-      if (this.socket === socket && typeof event.data === 'string') this.receive(event.data);
+      if (this.socket !== socket) return;
+      this.heartbeat.heard();
+      if (typeof event.data === 'string') this.receive(event.data);
+    };
+    socket.onrefused = (answer) => {
+      refusal = answer;
     };
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
-      this.onSocketClosed(event.code, event.reason);
+      this.heartbeat.stop();
+      if (opened || refusal !== undefined || !this.probe) {
+        this.onSocketClosed(event.code, event.reason, refusal);
+        return;
+      }
+      // The upgrade failed and the socket cannot say why: ask, while showing `reconnecting`.
+      this.setStatus('reconnecting');
+      void this.probe(url)
+        .catch(() => undefined)
+        .then((answer) => {
+          // Closed or reconnected meanwhile: the answer is about a socket nobody waits for.
+          if (this.statusValue === 'closed' || this.socket !== undefined || this.timer !== undefined) return;
+          this.onSocketClosed(event.code, event.reason, answer);
+        });
     };
     socket.onerror = () => {
       // A close event always follows; reconnecting is decided there.
     };
   }
 
-  private onSocketClosed(code: number, reason: string): void {
+  private onSocketClosed(code: number, reason: string, refusal?: UpgradeRefusal): void {
     this.emit('close', { code, reason });
+    if (refusal) this.emit('refused', refusal);
     this.requeueUnconfirmed();
     if (this.statusValue === 'closed') return;
+    if (refusal && TERMINAL_REFUSALS.has(refusal.status)) {
+      this.shutDown(`refused by the server (${refusal.status} ${refusal.code}${refusal.reason ? `: ${refusal.reason}` : ''})`, undefined, refusal);
+      return;
+    }
     if (TERMINAL_CLOSE_CODES.has(code)) {
-      this.shutDown(`refused by the server (${code}${reason ? `: ${reason}` : ''})`);
+      this.shutDown(`refused by the server (${code}${reason ? `: ${reason}` : ''})`, code);
       return;
     }
     this.setStatus('reconnecting');
@@ -215,6 +270,12 @@ export class RoomClient extends Emitter<RoomEvents> {
       }
       case SERVER_FRAME.error: {
         const send = frame.nonce === undefined ? undefined : this.pending.get(frame.nonce);
+        if (send && frame.code === 'rate_limited' && frame.retryAfterMs !== undefined) {
+          // Over the socket's rate: not a failure. It waits as asked and goes out again, same nonce.
+          send.sent = false;
+          this.hold(frame.retryAfterMs);
+          return;
+        }
         const resend = (this.options.resendUnconfirmed ?? true) && send !== undefined && send.unconfirmed < MAX_UNCONFIRMED_RESENDS;
         if (send && frame.code === 'unconfirmed' && resend) {
           this.resendLater(send);
@@ -225,6 +286,8 @@ export class RoomClient extends Emitter<RoomEvents> {
         this.emit('error', frame);
         return;
       }
+      case SERVER_FRAME.pong:
+        return;
       case SERVER_FRAME.presence:
         this.emit('presence', frame);
         return;
@@ -277,8 +340,23 @@ export class RoomClient extends Emitter<RoomEvents> {
     this.pending.delete(send.nonce);
   }
 
+  /** Holds sends for `ms` (the longest hold asked for wins), then flushes what waits. */
+  private hold(ms: number): void {
+    const until = Date.now() + ms;
+    if (until <= this.holdUntil) return;
+    this.holdUntil = until;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      // Timers may fire a millisecond before the clock says: the hold is over when this runs.
+      this.holdUntil = 0;
+      if (this.socket && this.statusValue === 'open') this.flush(this.socket);
+    }, ms);
+  }
+
   /** Sends everything pending that has not gone out on this socket, in order. */
   private flush(socket: SocketLike): void {
+    if (Date.now() < this.holdUntil) return;
     for (const send of this.pending.values()) {
       if (send.sent || send.resendTimer !== undefined) continue;
       send.sent = true;
@@ -295,20 +373,37 @@ export class RoomClient extends Emitter<RoomEvents> {
     this.socket.send(JSON.stringify({ type: CLIENT_FRAME.typing }));
   }
 
+  /**
+   * The network is gone (the browser's `offline` event): the socket is given up now instead of
+   * when a heartbeat notices, and the client reconnects with backoff. Pending sends stay pending.
+   */
+  linkLost(): void {
+    const socket = this.socket;
+    if (!socket || this.statusValue === 'closed') return;
+    this.socket = undefined;
+    this.heartbeat.stop();
+    socket.onclose = null;
+    socket.close(4000, 'link lost');
+    this.onSocketClosed(1006, 'link lost');
+  }
+
   /** Leaves the room for good: no reconnect; unconfirmed sends are rejected. */
   close(): void {
     this.shutDown('closed by the client');
   }
 
-  private shutDown(reason: string): void {
+  private shutDown(reason: string, closeCode?: number, refusal?: UpgradeRefusal): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.holdTimer);
+    this.heartbeat.stop();
     const socket = this.socket;
     this.socket = undefined;
     socket?.close(1000, 'bye');
+    this.endedValue = new RoomClosed(`not sent: ${reason}`, closeCode, refusal);
     for (const send of this.pending.values()) {
       clearTimeout(send.resendTimer);
-      send.reject(new Error(`not sent: ${reason}`));
+      send.reject(this.endedValue);
     }
     this.pending.clear();
     this.setStatus('closed');

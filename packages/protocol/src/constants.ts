@@ -28,6 +28,9 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const HISTORY_PAGE_DEFAULT = 50;
 export const HISTORY_PAGE_MAX = 200;
 
+/** The `via` of a message posted with an API key: no human name can pass for a service. */
+export const VIA_API = 'api';
+
 /** Paths of the WebSocket and HTTP routes. */
 export const CHAT_SOCKET_PREFIX = '/ws/chat/';
 export const chatSocketPath = (room: string): string => `${CHAT_SOCKET_PREFIX}${room}/`;
@@ -37,6 +40,8 @@ export const roomMessagesPath = (room: string): string => `/rooms/${room}/messag
 export const CLIENT_FRAME = {
   chatMessage: 'chat.message',
   typing: 'typing',
+  /** Asks for a `pong`: a browser cannot see WebSocket pings, so it proves the link this way. */
+  ping: 'ping',
 } as const;
 
 /** `type` of frames the server sends. */
@@ -46,6 +51,7 @@ export const SERVER_FRAME = {
   typing: 'typing',
   recovered: 'recovered',
   error: 'error',
+  pong: 'pong',
 } as const;
 
 /** WebSocket close codes Roomcast uses, with their meaning for a client. */

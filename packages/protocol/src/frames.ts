@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { CLIENT_FRAME, MAX_MESSAGE_LENGTH, NONCE_PATTERN, SERVER_FRAME } from './constants.js';
+import { CLIENT_FRAME, MAX_MESSAGE_LENGTH, NONCE_PATTERN, SERVER_FRAME, VIA_API } from './constants.js';
 import { ERRORS, type ErrorCode } from './errors.js';
 import { messageTextProblem } from './text.js';
 
@@ -20,9 +20,13 @@ export type ClientChatFrame = Static<typeof ClientChatFrame>;
 export const ClientTypingFrame = Type.Object({ type: Type.Literal(CLIENT_FRAME.typing) });
 export type ClientTypingFrame = Static<typeof ClientTypingFrame>;
 
+export const ClientPingFrame = Type.Object({ type: Type.Literal(CLIENT_FRAME.ping) });
+export type ClientPingFrame = Static<typeof ClientPingFrame>;
+
 export type ClientFrame =
   | { kind: 'chat'; message: string; nonce?: string }
-  | { kind: 'typing' };
+  | { kind: 'typing' }
+  | { kind: 'ping' };
 
 // ---------------------------------------------------------------- server to client
 
@@ -31,6 +35,10 @@ export const ChatMessage = Type.Object({
   id: Type.String(),
   room: Type.String(),
   user: Type.Union([Type.String(), Type.Null()]),
+  /** A guest's chosen name (`user` stays null). */
+  guest: Type.Optional(Type.String()),
+  /** `"api"`: posted with an API key, by a service. */
+  via: Type.Optional(Type.Literal(VIA_API)),
   message: Type.String(),
   ts: Type.Number(),
   nonce: Type.Optional(Type.String()),
@@ -42,6 +50,8 @@ export const PresenceFrame = Type.Object({
   type: Type.Literal(SERVER_FRAME.presence),
   room: Type.String(),
   users: Type.Array(Type.String()),
+  /** Named guests, each once; `anonymous` counts every guest connection, named or not. */
+  guests: Type.Optional(Type.Array(Type.String())),
   anonymous: Type.Integer({ minimum: 0 }),
 });
 export type PresenceFrame = Static<typeof PresenceFrame>;
@@ -49,6 +59,7 @@ export type PresenceFrame = Static<typeof PresenceFrame>;
 export const TypingFrame = Type.Object({
   type: Type.Literal(SERVER_FRAME.typing),
   user: Type.Union([Type.String(), Type.Null()]),
+  guest: Type.Optional(Type.String()),
 });
 export type TypingFrame = Static<typeof TypingFrame>;
 
@@ -67,7 +78,11 @@ export const ErrorFrame = Type.Object({
 });
 export type ErrorFrame = Static<typeof ErrorFrame>;
 
-export const ServerFrame = Type.Union([ChatMessage, PresenceFrame, TypingFrame, RecoveredFrame, ErrorFrame]);
+/** The answer to a client's `ping`. */
+export const PongFrame = Type.Object({ type: Type.Literal(SERVER_FRAME.pong) });
+export type PongFrame = Static<typeof PongFrame>;
+
+export const ServerFrame = Type.Union([ChatMessage, PresenceFrame, TypingFrame, RecoveredFrame, ErrorFrame, PongFrame]);
 export type ServerFrame = Static<typeof ServerFrame>;
 
 const SERVER_FRAME_SCHEMAS: Record<string, TSchema> = {
@@ -76,6 +91,7 @@ const SERVER_FRAME_SCHEMAS: Record<string, TSchema> = {
   [SERVER_FRAME.typing]: TypingFrame,
   [SERVER_FRAME.recovered]: RecoveredFrame,
   [SERVER_FRAME.error]: ErrorFrame,
+  [SERVER_FRAME.pong]: PongFrame,
 };
 
 // ---------------------------------------------------------------- parsing
@@ -139,6 +155,7 @@ export function parseClientFrame(text: string): Parsed<ClientFrame> {
       : { ok: true, value: { kind: 'chat', message: data.message, nonce: data.nonce } };
   }
   if (type === CLIENT_FRAME.typing) return { ok: true, value: { kind: 'typing' } };
+  if (type === CLIENT_FRAME.ping) return { ok: true, value: { kind: 'ping' } };
   if (typeof type === 'string') {
     return refuse('unknown_type', `Unknown frame type ${JSON.stringify(type.slice(0, 64))}.`);
   }

@@ -3,4 +3,5 @@ export * from './errors.js';
 export * from './frames.js';
 export * from './http.js';
 export * from './ids.js';
+export * from './names.js';
 export * from './text.js';

@@ -1,3 +1,4 @@
+import { foldUsername } from '@roomcast/protocol';
 import { PasswordGate } from '../limits/password-gate.js';
 import type { SessionUser } from '../types.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
@@ -11,10 +12,16 @@ export interface Account {
 
 /** Where accounts live: in memory on the embedded backend, in Redis on the Redis backend. */
 export interface AccountStore {
-  /** Stores `account` unless its username is taken (case-insensitively); false when it is. */
+  /**
+   * Stores `account` unless a name with the same fold (`foldUsername`: case and look-alike
+   * characters) is taken; false when it is. The fold is claimed in the same step, so two racing
+   * look-alikes cannot both win.
+   */
   create(account: Account): Promise<boolean>;
   /** The account of `username`, matched case-insensitively. */
   find(username: string): Promise<Account | undefined>;
+  /** Whether an account's name folds to `folded`. */
+  foldTaken(folded: string): Promise<boolean>;
 }
 
 /**
@@ -28,12 +35,19 @@ export class Accounts {
     readonly gate: PasswordGate = new PasswordGate(),
   ) {}
 
+  /** Whether `name` is, or reads as, a registered username (a guest may not take it). */
+  isRegistered(name: string): Promise<boolean> {
+    return this.store.foldTaken(foldUsername(name));
+  }
+
   /**
-   * The new user, or undefined when the username is taken. The password is hashed first either
-   * way: a taken name answering in 2 ms and a free one in 170 ms told anyone which names exist.
+   * The new user, or undefined when the username is taken or reads as a taken one. The password is
+   * hashed first either way: a taken name answering in 2 ms and a free one in 170 ms told anyone
+   * which names exist. `create` still settles races.
    */
   async register(username: string, password: string, client: string): Promise<SessionUser | undefined> {
     const passwordHash = await this.gate.run(client, () => hashPassword(password));
+    if ((await this.store.find(username)) || (await this.isRegistered(username))) return undefined;
     return (await this.store.create({ username, passwordHash, createdAt: Date.now() })) ? { username } : undefined;
   }
 

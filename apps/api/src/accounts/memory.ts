@@ -1,15 +1,23 @@
+import { foldUsername } from '@roomcast/protocol';
 import type { Account, AccountStore } from './accounts.js';
 import type { SessionStore } from './sessions.js';
 
 /** Accounts of the embedded backend: gone when the process stops. */
 export class MemoryAccountStore implements AccountStore {
   private readonly accounts = new Map<string, Account>();
+  private readonly folds = new Set<string>();
 
   async create(account: Account): Promise<boolean> {
     const key = account.username.toLowerCase();
-    if (this.accounts.has(key)) return false;
+    const fold = foldUsername(account.username);
+    if (this.accounts.has(key) || this.folds.has(fold)) return false;
     this.accounts.set(key, { ...account });
+    this.folds.add(fold);
     return true;
+  }
+
+  async foldTaken(folded: string): Promise<boolean> {
+    return this.folds.has(folded);
   }
 
   async find(username: string): Promise<Account | undefined> {

@@ -1,15 +1,27 @@
 import type { Redis } from 'ioredis';
-import { accountKey, sessionKey } from '../redis/keys.js';
+import { foldUsername } from '@roomcast/protocol';
+import { accountFoldKey, accountKey, sessionKey } from '../redis/keys.js';
 import { parseAccount, type Account, type AccountStore } from './accounts.js';
 import type { SessionStore } from './sessions.js';
 
-/** Accounts in Redis: one JSON string per lower-cased username, created with SET NX. */
+/**
+ * Accounts in Redis: one JSON string per lower-cased username, created with SET NX, and one
+ * claim per folded name (look-alikes), taken first with SET NX.
+ */
 export class RedisAccountStore implements AccountStore {
   constructor(private readonly redis: Redis) {}
 
   async create(account: Account): Promise<boolean> {
+    const fold = accountFoldKey(foldUsername(account.username));
+    if ((await this.redis.set(fold, account.username, 'NX')) !== 'OK') return false;
     const created = await this.redis.set(accountKey(account.username), JSON.stringify(account), 'NX');
+    // An account from before folds were claimed holds the name: give the claim back.
+    if (created !== 'OK') await this.redis.del(fold);
     return created === 'OK';
+  }
+
+  async foldTaken(folded: string): Promise<boolean> {
+    return (await this.redis.exists(accountFoldKey(folded))) === 1;
   }
 
   async find(username: string): Promise<Account | undefined> {

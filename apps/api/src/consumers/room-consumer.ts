@@ -17,13 +17,14 @@ import type { Config } from '../config.js';
 import { roomGroup, type Channel, type GroupEvent } from '../layer/channel-layer.js';
 import type { MessageBudgets } from '../limits/message-budgets.js';
 import { TokenBucket } from '../limits/token-bucket.js';
+import { presenceName } from '../presence/presence.js';
 import type { Metrics } from '../metrics.js';
 import { nonceKey, nonceScope, publishRefusal, type Publisher } from '../rooms/publisher.js';
 import { directStream, sharedTextFrame } from './wire.js';
 
 export interface ConsumerContext {
   room: string;
-  /** Username of the session, or null for an anonymous socket. */
+  /** Username of the socket (account, token or hook user), or null for a guest. */
   user: string | null;
   /** The client's address, for the per-IP budget. */
   ip: string;
@@ -31,6 +32,8 @@ export interface ConsumerContext {
   budgets: MessageBudgets;
   /** `?client=`: the ID an anonymous client keeps across reconnects, so its nonces outlive a socket. */
   clientId?: string | undefined;
+  /** A guest's chosen name. */
+  guest: string | undefined;
   /** Resume point: send every message after this ID before live ones. */
   since: string | undefined;
   backend: Backend;
@@ -42,6 +45,8 @@ export interface ConsumerContext {
   /** ID of the upgrade request, bound to the socket's log lines. */
   requestId?: string;
 }
+
+const PONG = serializeFrame({ type: SERVER_FRAME.pong });
 
 /** Frames a socket may send while it is still joining; more than this is refused. */
 const MAX_EARLY_FRAMES = 64;
@@ -124,11 +129,11 @@ export class RoomConsumer implements Channel {
   }
 
   private async connect(): Promise<void> {
-    const { backend, room, user, since } = this.ctx;
+    const { backend, room, user, guest, since } = this.ctx;
     try {
       if (since !== undefined) this.held = [];
       await backend.layer.groupAdd(this.group, this);
-      await backend.presence.join(room, this.name, user);
+      await backend.presence.join(room, this.name, presenceName(user, guest));
       this.touchRoom();
       if (since !== undefined) await this.resume(since);
       if (this.phase === 'closed') return;
@@ -263,8 +268,12 @@ export class RoomConsumer implements Channel {
       return;
     }
     const frame = parsed.value;
-    if (frame.kind !== 'chat') {
+    if (frame.kind === 'typing') {
       this.typing();
+      return;
+    }
+    if (frame.kind !== 'chat') {
+      this.sendText(PONG);
       return;
     }
     const overBudget = this.ctx.budgets.take(this.ctx.ip, this.ctx.user);
@@ -276,12 +285,13 @@ export class RoomConsumer implements Channel {
   }
 
   private post(message: string, nonce: string | undefined): void {
-    const { room, user, publisher } = this.ctx;
+    const { room, user, guest, publisher } = this.ctx;
     const origin = nonce === undefined ? { sender: this.name } : { sender: this.name, nonce, scope: this.scope };
+    const draft = guest === undefined ? { room, user, message } : { room, user, guest, message };
     // A nonce seen before (a resend after a reconnect or an `unconfirmed`) is stored once: the
     // sender gets its confirmation again, the room gets nothing new.
     publisher
-      .publish({ room, user, message }, origin, nonce === undefined ? undefined : nonceKey(room, this.scope, nonce))
+      .publish(draft, origin, nonce === undefined ? undefined : nonceKey(room, this.scope, nonce))
       .then(({ message: stored, duplicate }) => {
         if (duplicate && nonce !== undefined) this.sendText(withNonce(serializeFrame(stored), nonce));
       })
@@ -302,7 +312,8 @@ export class RoomConsumer implements Channel {
     const now = Date.now();
     if (now - this.lastTypingAt < TYPING_INTERVAL_MS) return;
     this.lastTypingAt = now;
-    const frame = serializeFrame({ type: SERVER_FRAME.typing, user: this.ctx.user });
+    const { user, guest } = this.ctx;
+    const frame = serializeFrame(guest === undefined ? { type: SERVER_FRAME.typing, user } : { type: SERVER_FRAME.typing, user, guest });
     this.ctx.backend.layer
       .groupSend(this.group, { type: SERVER_FRAME.typing, frame, sender: this.name, skipSender: true })
       .catch((error: unknown) => this.log.debug({ err: error }, 'typing notice not sent'));

@@ -4,8 +4,33 @@ import { SERVER_FRAME, messageIdTime, type ChatMessage } from '@roomcast/protoco
 export interface MessageDraft {
   room: string;
   user: string | null;
+  /** A guest's chosen name (`user` is null). */
+  guest?: string;
+  /** Posted with an API key. */
+  via?: 'api';
   message: string;
 }
+
+/** Who wrote a draft, without the text: the fields between `room` and `message` of a frame. */
+export const authorOf = ({ user, guest, via }: MessageDraft): Pick<ChatMessage, 'user' | 'guest' | 'via'> => ({
+  user,
+  ...(guest === undefined ? {} : { guest }),
+  ...(via === undefined ? {} : { via }),
+});
+
+/**
+ * The message a draft becomes once stored under `id`. Its keys are in frame order, so that
+ * `serializeFrame` of it is byte for byte the frame either backend sends. Also the answer to a
+ * repeat whose first message is no longer kept: the same sender's same send, under its ID.
+ */
+export const storedMessage = (draft: MessageDraft, id: string): ChatMessage => ({
+  type: SERVER_FRAME.chatMessage,
+  id,
+  room: draft.room,
+  ...authorOf(draft),
+  message: draft.message,
+  ts: messageIdTime(id),
+});
 
 export interface ReadAfterResult {
   messages: ChatMessage[];
@@ -37,19 +62,6 @@ export interface AppendOnceResult {
   state: 'stored' | 'duplicate';
   message: ChatMessage;
 }
-
-/**
- * The message a draft became once stored under `id`. Also the answer to a repeat whose first
- * message is no longer kept: the same sender's same send, under the ID it was stored with.
- */
-export const storedMessage = ({ room, user, message }: MessageDraft, id: string): ChatMessage => ({
-  type: SERVER_FRAME.chatMessage,
-  id,
-  room,
-  user,
-  message,
-  ts: messageIdTime(id),
-});
 
 /**
  * The ordered log of each room. `append` assigns the message its ID and timestamp, stores it,

@@ -8,11 +8,15 @@ import { Accounts, type AccountStore } from '../accounts/accounts.js';
 import { MemoryAccountStore, MemorySessionStore } from '../accounts/memory.js';
 import { PASSWORD_GATE_LIMITS, PasswordGate } from '../limits/password-gate.js';
 import { SESSION_MAX_AGE_MS, fastifySessionStore, type SessionStore } from '../accounts/sessions.js';
+import { sessionTag } from '../identity/sign-outs.js';
 import type { SessionUser } from '../types.js';
 import '../types.js';
 
 /** The session cookie's name. Its value is the session ID, signed with SESSION_SECRET. */
 export const SESSION_COOKIE = 'roomcast_session';
+
+/** Routes that start a new session, replacing a dead cookie. */
+const STARTS_SESSION = new Set(['/auth/login', '/auth/register']);
 
 async function createStores(app: FastifyInstance): Promise<{ accounts: AccountStore; sessions: SessionStore }> {
   if (app.backend.kind === 'redis') {
@@ -61,9 +65,20 @@ export default fp(
     });
 
     app.decorateRequest('user', null);
+    app.decorateRequest('sessionExpired', false);
+    app.decorateRequest('sessionTag', undefined);
     // Registered after @fastify/session's own onRequest hook, so the session is loaded by now.
     app.addHook('onRequest', async (request) => {
       request.user = sessionUser(request);
+      // Only a login sets the cookie (`saveUninitialized: false`), so a cookie without a user
+      // is a session that ended: logged out, expired, lost in a restart, or signed with an old
+      // secret. It is said so, never taken for a guest.
+      request.sessionExpired = request.user === null && Boolean(request.cookies[SESSION_COOKIE]);
+      request.sessionTag = request.user === null ? undefined : sessionTag(request.session.sessionId);
+      // @fastify/session would clear a dead cookie in the first answer (a history read, say), and
+      // every request after it would quietly be a guest's. The dead cookie stays until the person
+      // chooses: logging in or registering replaces it, logging out clears it.
+      if (request.sessionExpired && !STARTS_SESSION.has(request.routeOptions.url ?? '')) (request as { session: unknown }).session = null;
     });
     app.addHook('onClose', async () => {
       await stores.sessions.close();

@@ -1,5 +1,5 @@
 import { roomGroup, type ChannelLayer } from '../layer/channel-layer.js';
-import { presenceEvent, summarize, type Presence, type RoomOnline, type RoomPresence } from './presence.js';
+import { presenceEvent, summarize, type Presence, type PresenceName, type RoomOnline, type RoomPresence } from './presence.js';
 
 /** The embedded presence: a map of members per room, announced synchronously on every change. */
 export class MemoryPresence implements Presence {
@@ -7,7 +7,7 @@ export class MemoryPresence implements Presence {
 
   constructor(private readonly layer: ChannelLayer) {}
 
-  async join(room: string, member: string, user: string | null): Promise<void> {
+  async join(room: string, member: string, user: PresenceName): Promise<void> {
     let members = this.members.get(room);
     if (!members) {
       members = new Map();

@@ -1,11 +1,23 @@
 import { SERVER_FRAME, serializeFrame } from '@roomcast/protocol';
 import type { GroupEvent } from '../layer/channel-layer.js';
 
-/** Who is in a room: named users, each once however many tabs they have, and anonymous connections. */
+/** Who is in a room: named users, each once however many tabs they have, named guests, and guest connections. */
 export interface RoomPresence {
   users: string[];
+  /** Guests who chose a name, each once. */
+  guests: string[];
+  /** Every guest connection, named or not. */
   anonymous: number;
 }
+
+/**
+ * What a connection is in presence: its username, `~NAME` for a guest who chose a name (`~` is
+ * never in a username), or null for an anonymous guest.
+ */
+export type PresenceName = string | null;
+const GUEST_MARK = '~';
+export const presenceName = (user: string | null, guest: string | undefined): PresenceName =>
+  user ?? (guest === undefined ? null : `${GUEST_MARK}${guest}`);
 
 export interface RoomOnline {
   room: string;
@@ -20,7 +32,7 @@ export interface RoomOnline {
  * refreshing them and announces the rooms that changed.
  */
 export interface Presence {
-  join(room: string, member: string, user: string | null): Promise<void>;
+  join(room: string, member: string, name: PresenceName): Promise<void>;
   leave(room: string, member: string): Promise<void>;
   get(room: string): Promise<RoomPresence>;
   /** Rooms with at least one member, with the number of connections in each, busiest first. */
@@ -28,15 +40,18 @@ export interface Presence {
   close(): Promise<void>;
 }
 
-/** Folds members into the presence frame's shape: distinct names sorted, anonymous counted. */
-export function summarize(members: Iterable<string | null>): RoomPresence {
+/** Folds members into the presence frame's shape: distinct names sorted, guests counted. */
+export function summarize(members: Iterable<PresenceName>): RoomPresence {
   const users = new Set<string>();
+  const guests = new Set<string>();
   let anonymous = 0;
-  for (const user of members) {
-    if (user === null) anonymous += 1;
-    else users.add(user);
+  for (const name of members) {
+    if (name === null || name.startsWith(GUEST_MARK)) anonymous += 1;
+    if (name === null) continue;
+    if (name.startsWith(GUEST_MARK)) guests.add(name.slice(GUEST_MARK.length));
+    else users.add(name);
   }
-  return { users: [...users].sort(), anonymous };
+  return { users: [...users].sort(), guests: [...guests].sort(), anonymous };
 }
 
 /** The group event that carries a room's presence frame. */

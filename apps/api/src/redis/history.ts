@@ -1,8 +1,9 @@
-import { SERVER_FRAME, compareMessageIds, messageIdTime, type ChatMessage } from '@roomcast/protocol';
+import { SERVER_FRAME, compareMessageIds, type ChatMessage } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import { NotStored, provesNothingWritten } from '../backend-errors.js';
 import {
+  authorOf,
   storedMessage,
   type AppendOnceResult,
   type AppendOrigin,
@@ -26,10 +27,11 @@ type StreamEntry = [id: string, fields: string[]];
 /**
  * The chat frame split around what only Redis knows when the append runs: the ID, and the time
  * that is the ID's first half. The script joins `before + id + between + time + '}'`, which is
- * byte for byte `serializeFrame(message)` (same key order), so frames read the same on both backends.
+ * byte for byte `serializeFrame(storedMessage(draft, id))` (same key order), so frames read the
+ * same on both backends.
  */
 function frameAroundId(draft: MessageDraft): { before: string; between: string } {
-  const body = JSON.stringify({ room: draft.room, user: draft.user, message: draft.message });
+  const body = JSON.stringify({ room: draft.room, ...authorOf(draft), message: draft.message });
   return {
     before: `{"type":${JSON.stringify(SERVER_FRAME.chatMessage)},"id":"`,
     between: `",${body.slice(1, -1)},"ts":`,
@@ -39,6 +41,22 @@ function frameAroundId(draft: MessageDraft): { before: string; between: string }
 /** A failed script: refused (nothing written) or of unknown outcome; see backend-errors.ts. */
 function outcomeError(error: unknown): unknown {
   return provesNothingWritten(error) ? new NotStored(error) : error;
+}
+
+/**
+ * The stream entry's `user` field holds the author: a username, `guest:NAME` for a named guest,
+ * `api:NAME` for a service (no username has a colon); absent for an anonymous guest.
+ */
+function streamAuthor({ user, guest, via }: MessageDraft): string {
+  if (user !== null) return via === undefined ? user : `${via}:${user}`;
+  return guest === undefined ? '' : `guest:${guest}`;
+}
+
+function parseStreamAuthor(field: string | undefined): Pick<MessageDraft, 'user' | 'guest' | 'via'> {
+  if (field === undefined || field === '') return { user: null };
+  if (field.startsWith('guest:')) return { user: null, guest: field.slice(6) };
+  if (field.startsWith('api:')) return { user: field.slice(4), via: 'api' };
+  return { user: field };
 }
 
 /**
@@ -65,7 +83,7 @@ export class RedisRoomHistory implements RoomHistory {
       this.limit,
       groupChannel(roomGroup(draft.room)),
       draft.message,
-      draft.user ?? '',
+      streamAuthor(draft),
       before,
       between,
       origin.sender ?? '',
@@ -147,13 +165,13 @@ export class RedisRoomHistory implements RoomHistory {
   /** One stream entry as a chat message, carrying its nonce when sent under `scope`. */
   private toMessage(room: string, [id, fields]: StreamEntry, scope?: string): ChatMessage | undefined {
     let message: string | undefined;
-    let user: string | null = null;
+    let author: string | undefined;
     let nonce: string | undefined;
     let sentUnder: string | undefined;
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const value = fields[i + 1]!;
       if (fields[i] === 'message') message = value;
-      else if (fields[i] === 'user') user = value;
+      else if (fields[i] === 'user') author = value;
       else if (fields[i] === 'nonce') nonce = value;
       else if (fields[i] === 'scope') sentUnder = value;
     }
@@ -161,7 +179,7 @@ export class RedisRoomHistory implements RoomHistory {
       this.log.warn({ room, id }, 'skipped a stream entry with no message field');
       return undefined;
     }
-    const stored: ChatMessage = { type: SERVER_FRAME.chatMessage, id, room, user, message, ts: messageIdTime(id) };
+    const stored = storedMessage({ room, ...parseStreamAuthor(author), message }, id);
     return scope !== undefined && nonce !== undefined && sentUnder === scope ? { ...stored, nonce } : stored;
   }
 }

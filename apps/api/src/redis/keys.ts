@@ -41,6 +41,8 @@ export const nodeInboxChannel = (node: string): string => `${PREFIX}node:${node}
 
 /** Account record of a username, keyed case-insensitively. */
 export const accountKey = (username: string): string => `${PREFIX}account:${username.toLowerCase()}`;
+/** Claim of a folded username (`foldUsername`), so look-alike names cannot both register. */
+export const accountFoldKey = (folded: string): string => `${PREFIX}account-fold:${folded}`;
 /** A session, stored with an expiry. */
 export const sessionKey = (sessionId: string): string => `${PREFIX}session:${sessionId}`;
 

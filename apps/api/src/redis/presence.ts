@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import { roomGroup } from '../layer/channel-layer.js';
-import { summarize, type Presence, type RoomOnline, type RoomPresence } from '../presence/presence.js';
+import { summarize, type Presence, type PresenceName, type RoomOnline, type RoomPresence } from '../presence/presence.js';
 import {
   ONLINE_ROOMS_KEY,
   PRESENCE_NODES_KEY,
@@ -61,7 +61,7 @@ export class RedisPresence implements Presence {
     return presence;
   }
 
-  async join(room: string, member: string, user: string | null): Promise<void> {
+  async join(room: string, member: string, user: PresenceName): Promise<void> {
     let members = this.local.get(room);
     if (!members) {
       members = new Map();

@@ -21,7 +21,7 @@ import type { Redis, Result } from 'ioredis';
  * write (not a later one) when it is out of memory, so an OOM refusal also stores nothing.
  *
  * KEYS: log stream, trimmed-through marker.
- * ARGV: 1 history limit, 2 group channel, 3 text, 4 user ('' for anonymous), 5 frame text
+ * ARGV: 1 history limit, 2 group channel, 3 text, 4 author ('' for an anonymous guest; see redis/history.ts), 5 frame text
  * before the ID, 6 frame text between the ID and the time, 7 sender channel, 8 nonce, 9 nonce
  * scope ('' for none of 7-9), 10 room idle TTL in ms (0: the room never expires).
  * `append()` returns the new message ID and its frame (the message as JSON).
@@ -119,7 +119,7 @@ return {1, id}
 /**
  * Shared by the presence scripts: keeps the online-rooms index in step with the room's hash and
  * publishes the room's presence frame, in the key order of `presenceEvent` (type, room, users,
- * anonymous), users distinct and sorted.
+ * guests, anonymous), users and guests distinct and sorted; a `~NAME` value is a named guest.
  */
 const PRESENCE_HELPERS = `
 local function recount(hash, online, room)
@@ -132,19 +132,21 @@ local function recount(hash, online, room)
 end
 
 local function announce(hash, room, channel)
-  local seen, users, anonymous = {}, {}, 0
+  local seen, users, guests, anonymous = {}, {}, {}, 0
   for _, user in ipairs(redis.call('HVALS', hash)) do
-    if user == '' then
-      anonymous = anonymous + 1
-    elseif not seen[user] then
+    local guest = string.sub(user, 1, 1) == '~'
+    if user == '' or guest then anonymous = anonymous + 1 end
+    if user ~= '' and not seen[user] then
       seen[user] = true
-      users[#users + 1] = user
+      if guest then guests[#guests + 1] = string.sub(user, 2) else users[#users + 1] = user end
     end
   end
   table.sort(users)
+  table.sort(guests)
   for i, user in ipairs(users) do users[i] = cjson.encode(user) end
+  for i, guest in ipairs(guests) do guests[i] = cjson.encode(guest) end
   local frame = '{"type":"presence","room":' .. cjson.encode(room) .. ',"users":[' .. table.concat(users, ',')
-    .. '],"anonymous":' .. anonymous .. '}'
+    .. '],"guests":[' .. table.concat(guests, ',') .. '],"anonymous":' .. anonymous .. '}'
   redis.call('PUBLISH', channel, cjson.encode({type = 'presence', frame = frame}))
 end
 `;

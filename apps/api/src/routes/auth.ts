@@ -1,4 +1,4 @@
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, UserBody, isUsername } from '@roomcast/protocol';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, UserBody, foldUsername, isUsername } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
 import { SECURITY, refusals } from '../openapi/route-docs.js';
@@ -59,11 +59,22 @@ async function limit(request: FastifyRequest, key: string, { rate, burst }: Limi
 const isPasswordLength = (password: string): boolean =>
   password.length >= PASSWORD_MIN_LENGTH && password.length <= PASSWORD_MAX_LENGTH;
 
-/** A new session ID for the new login (no fixation), holding the user. */
+/**
+ * A new session ID for the new login (no fixation), holding the user. The session it replaces is
+ * destroyed, so its sockets (other tabs, still the previous user) close with 4001 like a logout's:
+ * a tab must not go on posting as one user under a page that now says another.
+ */
 async function startSession(request: FastifyRequest, user: SessionUser): Promise<void> {
+  const previous = request.sessionTag;
   await request.session.regenerate();
   request.session.set('user', user);
   request.user = user;
+  if (previous !== undefined) await signOut(request, previous);
+}
+
+async function signOut(request: FastifyRequest, tag: string): Promise<void> {
+  // The session is gone either way; other nodes' sockets of it can no longer reconnect as it.
+  await request.server.identity.signOuts.signOut(tag).catch((error: unknown) => request.log.warn({ err: error }, 'sign-out not sent to other nodes'));
 }
 
 /**
@@ -98,8 +109,11 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
       if (!isUsername(username)) throw httpError('invalid_username');
       if (!isPasswordLength(password)) throw httpError('invalid_password');
       await limit(request, `register:user:${username.toLowerCase()}`, AUTH_LIMITS.registerPerUsername);
+      if (app.identity.reserved.has(foldUsername(username))) {
+        throw httpError('username_taken', `"${username}" is reserved: it would pass for the system, a service or guests. Pick another name.`);
+      }
       const user = await app.accounts.register(username, password, client);
-      if (!user) throw httpError('username_taken');
+      if (!user) throw httpError('username_taken', `"${username}" is taken, or reads the same as a name that is (case, I/l/1 and O/0 count as one).`);
       await startSession(request, user);
       request.log.info({ username }, 'registered');
       return reply.status(201).send({ user });
@@ -149,7 +163,10 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
   app.post('/auth/logout', { onRequest: [requireAllowedOrigin], schema: logoutSchema }, async (request, reply) => {
     // Destroyed in the store, so the cookie stops working on every node, not only in this browser.
     if (request.user) request.log.info({ username: request.user.username }, 'logged out');
+    const tag = request.sessionTag;
     await request.session?.destroy();
+    // Its sockets close with 4001 on every node.
+    if (tag !== undefined) await signOut(request, tag);
     request.user = null;
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.status(204).send();
@@ -159,9 +176,10 @@ export default async function authRoutes(app: FastifyInstance): Promise<void> {
     tags: ['auth'],
     summary: 'Who is logged in',
     security: SECURITY.session,
-    response: { 200: { description: 'The logged-in user.', ...UserBody }, ...refusals('unauthorized') },
+    response: { 200: { description: 'The logged-in user.', ...UserBody }, ...refusals('unauthorized', 'session_expired') },
   };
   app.get('/auth/me', { schema: meSchema }, async (request) => {
+    if (request.sessionExpired) throw httpError('session_expired');
     if (!request.user) throw httpError('unauthorized', 'You are not logged in.');
     return { user: request.user };
   });

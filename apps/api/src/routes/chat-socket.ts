@@ -1,6 +1,6 @@
 import { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { CLIENT_ID_PATTERN, isMessageId } from '@roomcast/protocol';
+import { CLIENT_ID_PATTERN, CLOSE, isMessageId } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { RoomConsumer } from '../consumers/room-consumer.js';
@@ -9,11 +9,8 @@ import { SECURITY, refusals } from '../openapi/route-docs.js';
 import { MessageBudgets } from '../limits/message-budgets.js';
 import { admitConnection, tooManyConnections } from '../plugins/network-edge.js';
 import { clientKey } from '../limits/client-key.js';
+import { identifySocket } from '../identity/identity.js';
 import { requireAllowedOrigin, requireRoom } from './guards.js';
-
-async function requireSocketUser(request: FastifyRequest): Promise<void> {
-  if (request.server.config.requireLogin && !request.user) throw httpError('login_required');
-}
 
 async function requireValidQuery(request: FastifyRequest): Promise<void> {
   const { since, client } = request.query as { since?: unknown; client?: unknown };
@@ -121,11 +118,13 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
           type: 'string',
           description: 'A random ID (16 to 64 visible ASCII characters) kept across reconnects: an anonymous sender\'s nonces are scoped to it.',
         },
+        token: { type: 'string', description: 'A connection token (JWT) signed by your site: see docs/identity.md.' },
+        name: { type: 'string', description: 'A guest\'s display name (the username rule); shown as "guest" on its frames.' },
       },
     },
     response: {
       101: { description: 'Switching Protocols: the socket is open and joined to the room.', type: 'null' },
-      ...refusals('invalid_room', 'invalid_query', 'login_required', 'forbidden_origin', 'rate_limited'),
+      ...refusals('invalid_room', 'invalid_query', 'unauthorized', 'login_required', 'session_expired', 'forbidden_origin', 'rate_limited', 'unavailable'),
     },
   };
 
@@ -136,12 +135,14 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
       schema: socketSchema,
       // @fastify/websocket hides socket routes from the OpenAPI document; this one is the API's heart.
       config: { acceptsUpgrade: true, swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }) },
-      preValidation: [requireRoom, requireAllowedOrigin, requireSocketUser, requireValidQuery, requireConnectionSlot],
+      preValidation: [requireRoom, requireAllowedOrigin, requireValidQuery, requireConnectionSlot, identifySocket],
     },
     (socket, request) => {
+      const identity = request.identity ?? { kind: 'guest', user: null };
       const consumer = new RoomConsumer(socket, {
         room: request.params.room,
-        user: request.user?.username ?? null,
+        user: identity.user,
+        guest: identity.guest,
         ip: clientKey(request.ip),
         budgets,
         since: request.query.since,
@@ -155,7 +156,17 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
         requestId: request.id,
       });
       app.consumers.add(consumer);
-      socket.on('close', () => app.consumers.delete(consumer));
+      // Logout of this session, on any node, closes this socket with 4001.
+      const forget = identity.session === undefined ? undefined : app.identity.signOuts.track(identity.session, consumer);
+      // A session that expires while its socket is open ends the socket too, like a logout.
+      const expiry =
+        identity.expiresAt === undefined ? undefined : setTimeout(() => consumer.close(CLOSE.signedOut, 'signed out'), Math.max(0, identity.expiresAt - Date.now()));
+      expiry?.unref();
+      socket.on('close', () => {
+        app.consumers.delete(consumer);
+        forget?.();
+        clearTimeout(expiry);
+      });
       releaseUpgradeRequest(socket, request);
       consumer.start();
     },

@@ -27,8 +27,9 @@ export function presentedApiKey(request: FastifyRequest): { name: string } | und
   return key;
 }
 
-/** With REQUIRE_LOGIN, reads need a session or an API key. */
+/** With REQUIRE_LOGIN, reads need a session or an API key; a dead session is told so. */
 export async function requireReader(request: FastifyRequest): Promise<void> {
   if (!request.server.config.requireLogin || request.user) return;
-  if (presentedApiKey(request) === undefined) throw httpError('login_required');
+  if (presentedApiKey(request) !== undefined) return;
+  throw httpError(request.sessionExpired ? 'session_expired' : 'login_required');
 }

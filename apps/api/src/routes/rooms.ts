@@ -6,6 +6,7 @@ import {
   PostMessageBody,
   RoomParams,
   messageTextProblem,
+  VIA_API,
   pageLimit,
   type MessagesPage,
   type RoomsList,
@@ -14,16 +15,29 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
 import { MessageAnswer, MessagesPageAnswer, RoomsListAnswer, SECURITY, refusals } from '../openapi/route-docs.js';
 import { idempotencyKeyOf, publishRefusal, type Published } from '../rooms/publisher.js';
+import type { MessageDraft } from '../history/room-history.js';
+import { tokenUser } from '../identity/identity.js';
+import { looksLikeJwt } from '../identity/tokens.js';
+import { bearerToken } from '../security/api-keys.js';
 import { originAllowed } from '../security/origin.js';
 import { presentedApiKey, requireReader, requireRoom } from './guards.js';
 
-/** Who is publishing over HTTP: an API key's service, or a logged-in user from an allowed origin. */
-function publisherOf(request: FastifyRequest): { user: string; identity: string } {
+/**
+ * Who is publishing over HTTP: an API key's service (`via: "api"`), a connection token's user,
+ * or a logged-in user from an allowed origin. A dead session is refused, never a guest.
+ */
+async function publisherOf(request: FastifyRequest): Promise<{ draft: Pick<MessageDraft, 'user' | 'via'>; identity: string }> {
+  const bearer = bearerToken(request.headers.authorization);
+  if (bearer !== undefined && looksLikeJwt(bearer)) {
+    const user = await tokenUser(request.server, bearer, (request.params as { room?: string }).room);
+    return { draft: { user }, identity: `token:${user.toLowerCase()}` };
+  }
   const key = presentedApiKey(request);
-  if (key) return { user: key.name, identity: `key:${key.name}` };
+  if (key) return { draft: { user: key.name, via: VIA_API }, identity: `key:${key.name}` };
+  if (request.sessionExpired) throw httpError('session_expired');
   if (request.user) {
     if (!originAllowed(request, request.server.config)) throw httpError('forbidden_origin');
-    return { user: request.user.username, identity: `user:${request.user.username.toLowerCase()}` };
+    return { draft: { user: request.user.username }, identity: `user:${request.user.username.toLowerCase()}` };
   }
   throw httpError('unauthorized');
 }
@@ -68,12 +82,12 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
         body: PostMessageBody,
         response: {
           201: { description: 'The stored message (the same shape as the socket\'s `chat.message` frame).', ...MessageAnswer },
-          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'forbidden_origin', 'too_large', 'too_long', 'rate_limited', 'unavailable', 'unconfirmed'),
+          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'session_expired', 'forbidden_origin', 'too_large', 'too_long', 'rate_limited', 'unavailable', 'unconfirmed'),
         },
       },
     },
     async (request, reply) => {
-      const { user, identity } = publisherOf(request);
+      const { draft: author, identity } = await publisherOf(request);
       const idempotencyKey = idempotencyKeyHeader(request);
       const { message } = request.body;
       if (message.length > MAX_MESSAGE_LENGTH) throw httpError('too_long', `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`);
@@ -86,7 +100,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
       }
       let published: Published;
       try {
-        const draft = { room: request.params.room, user, message };
+        const draft = { room: request.params.room, ...author, message };
         published = await app.publisher.publish(draft, {}, idempotencyKey && idempotencyKeyOf(identity, idempotencyKey));
       } catch (error) {
         // `unconfirmed` when the message may have been stored: resend with the same Idempotency-Key.

@@ -22,13 +22,13 @@ export function presenceSuite(factory: BackendFactory): void {
       await presence.leave('lobby', 'c2');
       await eventually(() => watcher.events.length === 5, 5000, 'five presence frames');
       expect(watcher.events.map((event) => event.frame)).toEqual([
-        serializeFrame({ type: 'presence', room: 'lobby', users: ['bob'], anonymous: 0 }),
-        serializeFrame({ type: 'presence', room: 'lobby', users: ['alice', 'bob'], anonymous: 0 }),
-        serializeFrame({ type: 'presence', room: 'lobby', users: ['alice', 'bob'], anonymous: 1 }),
-        serializeFrame({ type: 'presence', room: 'lobby', users: ['alice', 'bob'], anonymous: 1 }),
-        serializeFrame({ type: 'presence', room: 'lobby', users: ['bob'], anonymous: 1 }),
+        serializeFrame({ type: 'presence', room: 'lobby', users: ['bob'], guests: [], anonymous: 0 }),
+        serializeFrame({ type: 'presence', room: 'lobby', users: ['alice', 'bob'], guests: [], anonymous: 0 }),
+        serializeFrame({ type: 'presence', room: 'lobby', users: ['alice', 'bob'], guests: [], anonymous: 1 }),
+        serializeFrame({ type: 'presence', room: 'lobby', users: ['alice', 'bob'], guests: [], anonymous: 1 }),
+        serializeFrame({ type: 'presence', room: 'lobby', users: ['bob'], guests: [], anonymous: 1 }),
       ]);
-      expect(await presence.get('lobby')).toEqual({ users: ['bob'], anonymous: 1 });
+      expect(await presence.get('lobby')).toEqual({ users: ['bob'], guests: [], anonymous: 1 });
     });
 
     it('says nothing when a member that is not there leaves', async () => {
@@ -42,7 +42,7 @@ export function presenceSuite(factory: BackendFactory): void {
       await eventually(() => watcher.events.length >= 2, 5000, 'two frames');
       await sleep(150);
       expect(watcher.frames('presence').map((frame) => frame.anonymous)).toEqual([1, 0]);
-      expect(await presence.get('lobby')).toEqual({ users: [], anonymous: 0 });
+      expect(await presence.get('lobby')).toEqual({ users: [], guests: [], anonymous: 0 });
     });
 
     it('lists rooms with someone online, busiest first, then by name', async () => {
@@ -58,7 +58,7 @@ export function presenceSuite(factory: BackendFactory): void {
         { room: 'attic', online: 1 },
         { room: 'kitchen', online: 1 },
       ]);
-      expect(await presence.get('nobody-here')).toEqual({ users: [], anonymous: 0 });
+      expect(await presence.get('nobody-here')).toEqual({ users: [], guests: [], anonymous: 0 });
     });
   });
 }

@@ -24,15 +24,15 @@ describe('Redis presence heals', () => {
     await doomed.presence.join('lobby', 'doomed-1', 'bob');
     await doomed.presence.join('lobby', 'doomed-2', null);
     await doomed.presence.join('kitchen', 'doomed-3', null);
-    expect(await survivor.presence.get('lobby')).toEqual({ users: ['alice', 'bob'], anonymous: 1 });
+    expect(await survivor.presence.get('lobby')).toEqual({ users: ['alice', 'bob'], guests: [], anonymous: 1 });
 
     // A node that stops without a goodbye: its heartbeat stops, its entries stay behind.
     await stopHeartbeat(doomed);
     await eventually(async () => (await survivor.presence.get('lobby')).users.length === 1, 10_000, 'bob to be swept');
-    expect(await survivor.presence.get('lobby')).toEqual({ users: ['alice'], anonymous: 0 });
+    expect(await survivor.presence.get('lobby')).toEqual({ users: ['alice'], guests: [], anonymous: 0 });
     expect(await survivor.presence.rooms()).toEqual([{ room: 'lobby', online: 1 }]);
     await eventually(() => watcher.frames('presence').at(-1)?.anonymous === 0, 5000, 'the announcement');
-    expect(watcher.frames('presence').at(-1)).toEqual({ type: 'presence', room: 'lobby', users: ['alice'], anonymous: 0 });
+    expect(watcher.frames('presence').at(-1)).toEqual({ type: 'presence', room: 'lobby', users: ['alice'], guests: [], anonymous: 0 });
   });
 
   it('puts a node’s members back when it finds itself swept or Redis emptied', async () => {
@@ -47,7 +47,7 @@ describe('Redis presence heals', () => {
       await client.flushall();
       expect(await client.exists(nodeAliveKey(node.nodeId))).toBe(0);
       await eventually(async () => (await node.presence.get('lobby')).anonymous === 1, 5000, 'the members back');
-      expect(await node.presence.get('lobby')).toEqual({ users: ['alice'], anonymous: 1 });
+      expect(await node.presence.get('lobby')).toEqual({ users: ['alice'], guests: [], anonymous: 1 });
       expect(await client.zscore(ONLINE_ROOMS_KEY, 'lobby')).toBe('2');
       await eventually(() => watcher.frames('presence').at(-1)?.anonymous === 1, 5000, 'the room announced again');
     } finally {

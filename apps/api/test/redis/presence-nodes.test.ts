@@ -44,9 +44,9 @@ describe('presence across nodes', () => {
     await c.app.backend.presence.join(ROOM, 'member-on-c', 'alice');
     for (const watcher of watchers) {
       await eventually(() => lastPresence(watcher)?.users.length === 2, 10_000, 'alice and bob');
-      expect(lastPresence(watcher)).toEqual({ type: 'presence', room: ROOM, users: ['alice', 'bob'], anonymous: 3 });
+      expect(lastPresence(watcher)).toEqual({ type: 'presence', room: ROOM, users: ['alice', 'bob'], guests: [], anonymous: 3 });
     }
-    for (const node of nodes) expect(await node.app.backend.presence.get(ROOM)).toEqual({ users: ['alice', 'bob'], anonymous: 3 });
+    for (const node of nodes) expect(await node.app.backend.presence.get(ROOM)).toEqual({ users: ['alice', 'bob'], guests: [], anonymous: 3 });
     for (const node of nodes) expect(await online(node.url)).toEqual([{ room: ROOM, online: 6 }]);
 
     await b.app.backend.presence.leave(ROOM, 'member-on-b');
@@ -72,8 +72,8 @@ describe('presence across nodes', () => {
     await child.kill('SIGKILL');
     await eventually(() => lastPresence(watcher)?.anonymous === 1, 30_000, 'the killed node’s sockets to leave presence');
     expect(Date.now() - killedAt).toBeLessThan(30_000);
-    expect(lastPresence(watcher)).toEqual({ type: 'presence', room: ROOM, users: [], anonymous: 1 });
+    expect(lastPresence(watcher)).toEqual({ type: 'presence', room: ROOM, users: [], guests: [], anonymous: 1 });
     expect(await online(survivor.url)).toEqual([{ room: ROOM, online: 1 }]);
-    expect(await survivor.app.backend.presence.get(ROOM)).toEqual({ users: [], anonymous: 1 });
+    expect(await survivor.app.backend.presence.get(ROOM)).toEqual({ users: [], guests: [], anonymous: 1 });
   }, 90_000);
 });

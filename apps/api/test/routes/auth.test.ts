@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PASSWORD, call, login, register, sessionIdOf, whoAmI } from '../auth-helpers.js';
-import { TestSocket, startNode, type TestNode } from '../helpers.js';
+import { TestSocket, refusedUpgrade, startNode, type TestNode } from '../helpers.js';
 
 describe('auth routes', () => {
   let node: TestNode;
@@ -45,11 +45,10 @@ describe('auth routes', () => {
     expect(await whoAmI(node, cookie)).toBeNull();
     const publish = await call(node, 'POST', '/rooms/lobby/messages', { message: 'still me?' }, { cookie });
     expect(publish.status).toBe(401);
-    // A new socket with the old cookie is anonymous.
-    const after = await open('lobby', cookie);
-    after.send({ message: 'who am I now' });
-    const mine = await after.waitFor((frame) => frame.type === 'chat.message' && frame.message === 'who am I now');
-    expect(mine).toMatchObject({ user: null });
+    expect(publish.body).toMatchObject({ code: 'session_expired' });
+    // A new socket with the old cookie is refused, never quietly anonymous.
+    const after = await refusedUpgrade(`${node.url}/ws/chat/lobby/`, { cookie });
+    expect(after).toEqual({ status: 401, body: { error: expect.any(String), code: 'session_expired' } });
   });
 
   it('answers /auth/me with 401 and the error body when not logged in', async () => {

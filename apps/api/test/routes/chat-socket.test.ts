@@ -47,6 +47,12 @@ describe('chat socket: rooms', () => {
     expect(other!.id).toBe(own!.id);
   });
 
+  it('answers a ping frame with a pong, so a browser can tell a live link from a dead one', async () => {
+    const socket = await open('lobby');
+    socket.send({ type: 'ping' });
+    expect(await socket.waitFor((frame) => frame.type === 'pong', 'a pong')).toEqual({ type: 'pong' });
+  });
+
   it('accepts the trailing-slash-free path too', async () => {
     const socket = new TestSocket(`${node.url.replace('http', 'ws')}/ws/chat/lobby`);
     sockets.push(socket);
@@ -211,7 +217,7 @@ describe('chat socket: presence', () => {
   it('lists joiners, drops leavers, and GET /rooms shows online counts', async () => {
     node = await startNode();
     const first = await TestSocket.open(node.url, 'lobby');
-    expect(first.frames.at(-1)).toEqual({ type: 'presence', room: 'lobby', users: [], anonymous: 1 });
+    expect(first.frames.at(-1)).toEqual({ type: 'presence', room: 'lobby', users: [], guests: [], anonymous: 1 });
     const second = await TestSocket.open(node.url, 'lobby');
     await first.waitFor((frame) => frame.type === 'presence' && frame.anonymous === 2, 'two present');
     const third = await TestSocket.open(node.url, 'kitchen');

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PASSWORD, call, login, register, sessionIdOf } from '../auth-helpers.js';
 import { TestSocket, startNode, startRedis, type TestNode, type TestRedis } from '../helpers.js';
@@ -65,6 +66,21 @@ describe('log output', () => {
     for (const secret of secrets) {
       for (const form of forms(secret)) expect(text, `log contains ${form}`).not.toContain(form);
     }
+  });
+
+  it('holds no connection token from a socket URL, good or bad, at debug level', async () => {
+    const logs = logCapture();
+    const secret = 'the-site-secret-the-site-secret-the-site';
+    node = await startNode({ logLevel: 'debug', tokenSecret: secret }, { logStream: logs.stream });
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('dave').setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+    const socket = await TestSocket.open(node.url, 'lobby', { query: { token } });
+    await socket.close();
+    const bad = `${token.slice(0, -4)}AAAA`;
+    await call(node, 'GET', `/ws/chat/lobby/?token=${bad}`);
+    await node.close();
+    const text = logs.text();
+    expect(text).toContain('token=[redacted]');
+    for (const secretForm of [token, bad, secret]) expect(text).not.toContain(secretForm);
   });
 
   it('redacts the arguments of a failed Redis command (keys with session IDs, account records)', async () => {

@@ -1,15 +1,19 @@
-import { RoomClient, SendRefused, backoffDelay, newClientId, type RoomStatus } from '@roomcast/client';
-import { MAX_MESSAGE_LENGTH, type ChatMessage, type PresenceFrame } from '@roomcast/protocol';
+import { RoomClient, RoomClosed, SendRefused, backoffDelay, newClientId, type RoomStatus } from '@roomcast/client';
+import { CLOSE, MAX_MESSAGE_LENGTH, type ChatMessage, type PresenceFrame } from '@roomcast/protocol';
 import { computed, getCurrentScope, onScopeDispose, shallowRef, type Ref } from 'vue';
 import { fetchMessages } from '../lib/api.js';
 import { displayName } from '../lib/format.js';
 import { ApiError } from '../lib/http.js';
+import { ownerKey } from '../lib/identity.js';
 import { OwnMessages } from '../lib/own-messages.js';
 import { mergeMessages, type LocalSend } from '../lib/timeline.js';
 import { TypingTracker } from '../lib/typing.js';
 
-/** What the connection badge says. `offline`: closed for good, or the browser has no network. */
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+/**
+ * What the connection badge says. `offline`: closed for good, or the browser has no network.
+ * `signed-out`: the server ended the session; nothing is sent until the person chooses.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'signed-out';
 
 /** Why the room cannot be shown at all (as opposed to a passing network problem). */
 export type RoomBlock = 'login_required' | 'invalid_room' | undefined;
@@ -21,12 +25,23 @@ export interface UseRoomOptions {
   pageSize?: number;
   /** A typing notice shows this long unless renewed. Default 4000 ms. */
   typingTimeoutMs?: number;
+  /** Whose "You" marks to keep (`ownerKey`), asked at every connect. Default: this browser's guest. */
+  owner?: () => string;
+  /** More socket query parameters (a guest's `name`), asked at every connect. */
+  query?: () => Record<string, string>;
+  /** Silence after which the client pings, and twice which it gives the link up. Default 3000 ms. */
+  heartbeatMs?: number;
 }
 
 export interface Presence {
   users: string[];
+  guests: string[];
   anonymous: number;
 }
+
+/** An ended client whose unconfirmed sends should wait for the next connection, not fail. */
+const keepsSendsPending = (error: unknown): boolean =>
+  error instanceof RoomClosed && (error.closeCode === CLOSE.signedOut || error.refusal !== undefined);
 
 /**
  * A room as the view needs it: history then live messages with no gap, this page's sends from
@@ -41,7 +56,7 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   const messages = shallowRef<ChatMessage[]>([]);
   const sends = shallowRef<LocalSend[]>([]);
   const status = shallowRef<RoomStatus>('connecting');
-  const presence = shallowRef<Presence>({ users: [], anonymous: 0 });
+  const presence = shallowRef<Presence>({ users: [], guests: [], anonymous: 0 });
   const typing = shallowRef<string[]>([]);
   /** The first page has arrived and the log can be drawn. */
   const ready = shallowRef(false);
@@ -55,8 +70,13 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   const gap = shallowRef(false);
   /** The newest message from someone else, for an `aria-live` region. */
   const announcement = shallowRef('');
+  /** The server ended this socket's session (401 session_expired, close 4001): sends wait. */
+  const signedOut = shallowRef(false);
+  /** Why the server refused the guest name asked for. */
+  const nameRefusal = shallowRef<string | undefined>();
 
-  const own = new OwnMessages(room);
+  const owner = options.owner ?? (() => ownerKey(null));
+  let own = new OwnMessages(room, owner());
   /** One ID for every RoomClient of this view: the server recognises our resends across reconnects. */
   const clientId = newClientId();
   let client: RoomClient | undefined;
@@ -92,7 +112,8 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
       },
       (error: unknown) => {
         // A replaced client rejects what it still held; the new one has taken those sends over.
-        if (current === client) updateSend(sent.nonce, { state: 'failed', error: failureText(error) });
+        // Sends of a session that ended wait for the next connection (signed in again, or a guest).
+        if (current === client && !keepsSendsPending(error)) updateSend(sent.nonce, { state: 'failed', error: failureText(error) });
       },
     );
     return sent.nonce;
@@ -102,6 +123,11 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   function send(text: string): boolean {
     if (text.trim() === '' || text.length > MAX_MESSAGE_LENGTH) return false;
     const current = client;
+    if (signedOut.value || nameRefusal.value !== undefined) {
+      // Kept, pending, until the person chooses who to be; then it goes out on the new socket.
+      sends.value = [...sends.value, { nonce: `wait-${Date.now()}-${sends.value.length}`, text, ts: Date.now(), state: 'pending' }];
+      return true;
+    }
     if (current === undefined || current.status === 'closed') {
       const nonce = `unsent-${Date.now()}-${sends.value.length}`;
       sends.value = [...sends.value, { nonce, text, ts: Date.now(), state: 'failed', error: 'Not sent: not connected.' }];
@@ -135,28 +161,36 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
       own.add(message.id);
       updateSend(message.nonce, undefined);
     }
-    typists.stopped(displayName(message.user));
+    typists.stopped(displayName(message));
     messages.value = mergeMessages(messages.value, [message]);
-    if (!own.has(message.id)) announcement.value = `${displayName(message.user)}: ${message.message.slice(0, 200)}`;
+    if (!own.has(message.id)) announcement.value = `${displayName(message)}: ${message.message.slice(0, 200)}`;
   }
 
   /** Opens the room's socket, resuming after `since` so nothing between page and socket is lost. */
   function connect(since: string): void {
     const previous = client;
-    const current = new RoomClient({ url, room, since, clientId });
+    const current = new RoomClient({ url, room, since, clientId, query: options.query, heartbeatMs: options.heartbeatMs ?? 3000 });
     client = current;
+    own = new OwnMessages(room, owner());
     previous?.close();
     // Events from a client we replaced or closed are ignored: `client !== current`.
     current.on('message', (message) => current === client && receive(message));
     current.on('presence', (frame: PresenceFrame) => {
-      if (current === client) presence.value = { users: frame.users, anonymous: frame.anonymous };
+      if (current === client) presence.value = { users: frame.users, guests: frame.guests ?? [], anonymous: frame.anonymous };
     });
-    current.on('typing', (frame) => current === client && typists.saw(displayName(frame.user)));
+    current.on('typing', (frame) => current === client && typists.saw(displayName(frame)));
     current.on('recovered', (frame) => {
       if (current === client && !frame.complete) gap.value = true;
     });
     current.on('status', (next) => {
-      if (current === client) status.value = next;
+      if (current !== client) return;
+      status.value = next;
+      if (next !== 'closed') return;
+      noteEnding(current.ended);
+      // Closed for good: who was here and typing is no longer known.
+      presence.value = { users: [], guests: [], anonymous: 0 };
+      typists.dispose();
+      typing.value = [];
     });
     status.value = current.status;
     current.connect();
@@ -164,10 +198,26 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     for (const item of sends.value) if (item.state === 'pending') track(current, item.text, item.nonce);
   }
 
+  /** Why the server ended the client, in the terms the view shows. */
+  function noteEnding(ended: RoomClosed | undefined): void {
+    const code = ended?.refusal?.code;
+    if (ended?.closeCode === CLOSE.signedOut || code === 'session_expired') signedOut.value = true;
+    else if (code === 'username_taken' || code === 'invalid_username') nameRefusal.value = ended!.refusal!.reason;
+    else if (code === 'login_required') blocked.value = 'login_required';
+  }
+
   /** Reconnects now, resuming after the newest message we have (a refused socket, a network back). */
   function reconnect(): void {
     if (disposed || !ready.value) return;
     connect(client?.lastId ?? messages.value.at(-1)?.id ?? EMPTY_ROOM);
+  }
+
+  /** Connects again as whoever we are now (signed in again, a guest, a new guest name); waiting sends go out. */
+  function restart(): void {
+    signedOut.value = false;
+    nameRefusal.value = undefined;
+    blocked.value = undefined;
+    reconnect();
   }
 
   // The browser knows when the network is back long before a backoff timer would.
@@ -178,11 +228,14 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   };
   const onOffline = (): void => {
     online.value = false;
+    // No need to wait for the heartbeat: the socket is gone with the network.
+    client?.linkLost();
   };
   globalThis.addEventListener?.('online', onOnline);
   globalThis.addEventListener?.('offline', onOffline);
 
   const connection = computed<ConnectionState>(() => {
+    if (signedOut.value) return 'signed-out';
     if (status.value === 'open') return 'connected';
     if (status.value === 'closed' || !online.value) return 'offline';
     return status.value;
@@ -269,6 +322,9 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     blocked: expose(blocked),
     gap: expose(gap),
     announcement: expose(announcement),
+    signedOut: expose(signedOut),
+    nameRefusal: expose(nameRefusal),
+    restart,
     send,
     retry,
     discard,

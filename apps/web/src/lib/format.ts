@@ -24,15 +24,33 @@ export function formatDay(ts: number, now: number = Date.now()): string {
   return new Date(ts).getFullYear() === new Date(now).getFullYear() ? dayFormat.format(ts) : dayWithYearFormat.format(ts);
 }
 
-/** A display name for a message author or a present user; `null` is an anonymous sender. */
-export const displayName = (user: string | null): string => user ?? 'Guest';
+/** Who wrote a message or is typing, as the frames say it. */
+export interface Author {
+  user: string | null;
+  guest?: string | undefined;
+  via?: string | undefined;
+}
 
-/** One of eight avatar colours, stable per name, as a class (no inline styles: CSP). */
-export function avatarClass(user: string | null): string {
-  if (user === null) return 'avatar-guest';
+/** A display name: the user's name, "NAME (guest)" for a named guest, "Guest" for an anonymous one. */
+export const displayName = ({ user, guest }: Author): string => user ?? (guest === undefined ? 'Guest' : `${guest} (guest)`);
+
+/**
+ * The key an author's colour comes from. A named guest's differs from a user's of the same
+ * spelling, and a service's from a person's, so a colour never vouches for a name.
+ */
+const colourKey = ({ user, guest, via }: Author): string | null =>
+  user !== null ? (via === undefined ? user : `${via}:${user}`) : guest === undefined ? null : `guest:${guest}`;
+
+/** One of eight avatar colours, stable per author, as a class (no inline styles: CSP). */
+export function avatarClass(author: Author): string {
+  const key = colourKey(author);
+  if (key === null) return 'avatar-guest';
   let hash = 0;
-  for (const char of user) hash = (hash * 31 + char.codePointAt(0)!) >>> 0;
+  for (const char of key) hash = (hash * 31 + char.codePointAt(0)!) >>> 0;
   return `avatar-${hash % 8}`;
 }
 
-export const initialOf = (user: string | null): string => (user === null ? '?' : [...user][0]!.toUpperCase());
+export function initialOf({ user, guest }: Author): string {
+  const name = user ?? guest;
+  return name === undefined ? '?' : [...name][0]!.toUpperCase();
+}

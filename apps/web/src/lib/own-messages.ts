@@ -1,26 +1,19 @@
+import { ownMessagesKey, storage } from './identity.js';
+
 /** How many of our own message IDs a room remembers (the newest). */
 const REMEMBERED = 500;
 
-function storage(): Storage | undefined {
-  try {
-    return globalThis.localStorage;
-  } catch {
-    // Storage can be blocked (privacy settings); the marks then last as long as the page.
-    return undefined;
-  }
-}
-
 /**
- * IDs of the messages this browser sent to a room. A guest's messages all say `user: null`, so
- * only this list tells which were ours after a reload.
+ * IDs of the messages one owner (a user, or this browser's guest: `ownerKey`) sent to a room. A
+ * guest's messages say `user: null`, so only this list tells which were theirs after a reload.
  */
 export class OwnMessages {
   private readonly ids: string[];
   private readonly set: Set<string>;
   private readonly key: string;
 
-  constructor(room: string, private readonly store: Storage | undefined = storage()) {
-    this.key = `roomcast:own:${room}`;
+  constructor(room: string, owner: string, private readonly store: Storage | undefined = storage()) {
+    this.key = ownMessagesKey(owner, room);
     this.ids = this.read();
     this.set = new Set(this.ids);
   }

@@ -17,12 +17,16 @@ export interface TimelineItem {
   key: string;
   id: string | undefined;
   user: string | null;
+  guest: string | undefined;
+  via: string | undefined;
   text: string;
   ts: number;
   mine: boolean;
   state: 'confirmed' | 'pending' | 'failed';
   nonce: string | undefined;
   error: string | undefined;
+  /** What a pending send waits for, when it is not simply the server's answer. */
+  note?: string;
   /** First message of its day: the view draws a day divider above it. */
   startsDay: boolean;
   /** First of a run by one author: the view draws the author and avatar. */
@@ -50,11 +54,14 @@ export function mergeMessages(current: readonly ChatMessage[], incoming: readonl
 
 interface Author {
   user: string | null;
+  guest: string | undefined;
+  via: string | undefined;
   mine: boolean;
 }
 
-/** Guests are all `null`: two guest messages are one author only when both are ours. */
-const sameAuthor = (a: Author, b: Author): boolean => a.mine === b.mine && a.user === b.user && (a.user !== null || a.mine);
+/** Unnamed guests are all `null`: two such messages are one author only when both are ours. */
+const sameAuthor = (a: Author, b: Author): boolean =>
+  a.mine === b.mine && a.user === b.user && a.guest === b.guest && a.via === b.via && (a.user !== null || a.guest !== undefined || a.mine);
 
 /**
  * The rows to draw: confirmed messages in room order, then this page's unconfirmed sends in the
@@ -65,12 +72,15 @@ export function buildTimeline(
   sends: readonly LocalSend[],
   isOwn: (message: ChatMessage) => boolean,
   me: string | null,
+  myGuestName?: string,
 ): TimelineItem[] {
   const rows: Array<Omit<TimelineItem, 'startsDay' | 'startsGroup'>> = [
     ...messages.map((message) => ({
       key: message.nonce ?? message.id,
       id: message.id,
       user: message.user,
+      guest: message.guest,
+      via: message.via,
       text: message.message,
       ts: message.ts,
       mine: isOwn(message),
@@ -82,6 +92,8 @@ export function buildTimeline(
       key: send.nonce,
       id: undefined,
       user: me,
+      guest: me === null ? myGuestName : undefined,
+      via: undefined,
       text: send.text,
       ts: send.ts,
       mine: true,
