@@ -28,6 +28,16 @@ export interface Config {
   heartbeatMs: number;
   /** Open sockets allowed per client IP on one node; 0: no cap. */
   maxConnectionsPerIp: number;
+  /** Bytes of history one resume (`since`) replays at most; past it the oldest are skipped (`complete: false`). */
+  resumeMaxBytes: number;
+  /** Replay bytes sent to one IP's sockets and not yet acknowledged (pong) at any moment, on one node. */
+  resumeBufferPerIp: number;
+  /** Resumes per second per client IP (bursts up to twice this); beyond it the upgrade gets 429. 0: off. */
+  resumeRate: number;
+  /** A room's presence frame goes out at most this often (ms); changes meanwhile are folded into the next. */
+  presenceIntervalMs: number;
+  /** Rooms with more connections than this get presence counts (`count`), not every name. */
+  presenceListMax: number;
   /** Number of worker processes (node:cluster) on the Redis backend; 1 runs in-process. */
   workers: number;
   trustProxy: boolean;
@@ -161,6 +171,11 @@ export function loadConfig(env: Env = process.env, defaults: { webRoot?: string 
     slowConsumerBytes: integer(env, 'SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     heartbeatMs: integer(env, 'HEARTBEAT_MS', 30_000, 0, 3_600_000),
     maxConnectionsPerIp: integer(env, 'MAX_CONNECTIONS_PER_IP', 200, 0, 10_000_000),
+    resumeMaxBytes: integer(env, 'RESUME_MAX_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    resumeBufferPerIp: integer(env, 'RESUME_BUFFER_PER_IP', 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    resumeRate: integer(env, 'RESUME_RATE', 10, 0, 1_000_000),
+    presenceIntervalMs: integer(env, 'PRESENCE_INTERVAL_MS', 250, 0, 60_000),
+    presenceListMax: integer(env, 'PRESENCE_LIST_MAX', 100, 0, 1_000_000),
     workers: workers(env),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     production,

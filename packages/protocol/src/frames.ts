@@ -37,11 +37,18 @@ export const ChatMessage = Type.Object({
 /** A stored chat message: the frame sockets receive and the item of every HTTP message list. */
 export type ChatMessage = Static<typeof ChatMessage>;
 
+/**
+ * Who is in a room. In a room of more than the server's list limit (`PRESENCE_LIST_MAX`
+ * connections) `users` is empty and `count` says how many distinct signed-in users are there:
+ * naming everyone on every change would make each join cost the size of the room. A frame
+ * without `count` lists every signed-in user.
+ */
 export const PresenceFrame = Type.Object({
   type: Type.Literal(SERVER_FRAME.presence),
   room: Type.String(),
   users: Type.Array(Type.String()),
   anonymous: Type.Integer({ minimum: 0 }),
+  count: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type PresenceFrame = Static<typeof PresenceFrame>;
 

@@ -90,11 +90,12 @@ export class MemoryRoomHistory implements RoomHistory {
     return message;
   }
 
-  async readAfter(room: string, afterId: string): Promise<ReadAfterResult> {
+  async readAfter(room: string, afterId: string, limit?: number): Promise<ReadAfterResult> {
     const log = this.rooms.get(room);
     if (!log) return { messages: [], complete: true };
     const complete = log.trimmedThrough === undefined || compareMessageIds(afterId, log.trimmedThrough) >= 0;
-    return { messages: log.messages.slice(firstAfter(log.messages, afterId, log.head)), complete };
+    const start = firstAfter(log.messages, afterId, log.head);
+    return { messages: log.messages.slice(start, limit === undefined ? undefined : start + limit), complete };
   }
 
   async readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult> {

@@ -43,8 +43,11 @@ export interface RoomHistory {
    * deduplicated by the publisher through the idempotency store.
    */
   appendOnce?(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<AppendOnceResult>;
-  /** Every kept message after `afterId`, oldest first. */
-  readAfter(room: string, afterId: string): Promise<ReadAfterResult>;
+  /**
+   * Kept messages after `afterId`, oldest first: the first `limit` of them, or all when `limit` is
+   * undefined. Resumes read in pages (a limit), so that no read holds a whole room's history.
+   */
+  readAfter(room: string, afterId: string, limit?: number): Promise<ReadAfterResult>;
   /** Up to `limit` messages before `beforeId` (or the newest when undefined), oldest first. */
   readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult>;
   close(): Promise<void>;

@@ -1,10 +1,15 @@
 import { SERVER_FRAME, serializeFrame } from '@roomcast/protocol';
 import type { GroupEvent } from '../layer/channel-layer.js';
 
-/** Who is in a room: named users, each once however many tabs they have, and anonymous connections. */
+/**
+ * Who is in a room: named users, each once however many tabs they have, and anonymous
+ * connections. In a room above the list limit `users` is empty and `count` is the number of
+ * distinct named users.
+ */
 export interface RoomPresence {
   users: string[];
   anonymous: number;
+  count?: number;
 }
 
 export interface RoomOnline {
@@ -14,10 +19,10 @@ export interface RoomOnline {
 
 /**
  * Presence of connections in rooms. A member is one connection (its channel name). `join` and
- * `leave` announce the room's new presence frame to the room's group themselves, so that the
- * state read and the announcement are one step (one script on Redis) and frames cannot arrive
- * out of date. The Redis implementation also expires the members of a node that stops
- * refreshing them and announces the rooms that changed.
+ * `leave` change the room's counts in O(1) and have the room announced to its group by a
+ * `PresenceAnnouncer`: at most one frame per room per interval, built when it is sent, so it
+ * carries the latest state. The Redis implementation also expires the members of a node that
+ * stops refreshing them and announces the rooms that changed.
  */
 export interface Presence {
   join(room: string, member: string, user: string | null): Promise<void>;
@@ -28,18 +33,25 @@ export interface Presence {
   close(): Promise<void>;
 }
 
-/** Folds members into the presence frame's shape: distinct names sorted, anonymous counted. */
-export function summarize(members: Iterable<string | null>): RoomPresence {
-  const users = new Set<string>();
-  let anonymous = 0;
-  for (const user of members) {
-    if (user === null) anonymous += 1;
-    else users.add(user);
-  }
-  return { users: [...users].sort(), anonymous };
+/** What a room's counts say, as both backends keep them (every one O(1) to read). */
+export interface PresenceCounts {
+  /** Connections in the room. */
+  connections: number;
+  anonymous: number;
+  /** Distinct named users. */
+  named: number;
 }
 
-/** The group event that carries a room's presence frame. */
+/**
+ * The presence a frame carries, decided in one place for both backends: every name for a room
+ * of at most `listMax` connections (`names` is only called then), counts for a larger one.
+ */
+export function roomPresence(counts: PresenceCounts, listMax: number, names: () => Iterable<string>): RoomPresence {
+  if (counts.connections > listMax) return { users: [], anonymous: counts.anonymous, count: counts.named };
+  return { users: [...names()].sort(), anonymous: counts.anonymous };
+}
+
+/** The group event that carries a room's presence frame: the one place the frame is built. */
 export function presenceEvent(room: string, presence: RoomPresence): GroupEvent {
   return { type: SERVER_FRAME.presence, frame: serializeFrame({ type: SERVER_FRAME.presence, room, ...presence }) };
 }

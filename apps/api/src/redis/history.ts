@@ -44,13 +44,16 @@ const storedMessage = ({ room, user, message }: MessageDraft, id: string): ChatM
 /**
  * Each room's log is a Redis Stream trimmed to `limit`; the stream ID is the message ID (so it
  * is the same on every node and orders the room). The append script stores and publishes in one
- * step; reads are plain XRANGE / XREVRANGE.
+ * step; reads are plain XRANGE / XREVRANGE on `reader`, a connection of their own: a reply of
+ * hundreds of kilobytes on the command connection would make every publish queued behind it
+ * wait (Redis answers one connection's commands in order), so a replay could delay the room.
  */
 export class RedisRoomHistory implements RoomHistory {
   constructor(
     private readonly redis: Redis,
     private readonly limit: number,
     private readonly log: FastifyBaseLogger,
+    private readonly reader: Redis = redis,
   ) {}
 
   async append(draft: MessageDraft, origin: AppendOrigin = {}): Promise<ChatMessage> {
@@ -94,9 +97,13 @@ export class RedisRoomHistory implements RoomHistory {
     }
   }
 
-  async readAfter(room: string, afterId: string): Promise<ReadAfterResult> {
+  async readAfter(room: string, afterId: string, limit?: number): Promise<ReadAfterResult> {
+    const stream = roomStreamKey(room);
+    const range = this.reader.multi();
+    if (limit === undefined) range.xrange(stream, `(${afterId}`, '+');
+    else range.xrange(stream, `(${afterId}`, '+', 'COUNT', limit);
     // One transaction: the trimmed-through marker matches the entries read.
-    const replies = await this.redis.multi().xrange(roomStreamKey(room), `(${afterId}`, '+').get(roomTrimmedKey(room)).exec();
+    const replies = await range.get(roomTrimmedKey(room)).exec();
     const [entries, trimmedThrough] = results(replies) as [StreamEntry[], string | null];
     const complete = trimmedThrough === null || compareMessageIds(afterId, trimmedThrough) >= 0;
     return { messages: this.toMessages(room, entries), complete };
@@ -104,7 +111,7 @@ export class RedisRoomHistory implements RoomHistory {
 
   async readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult> {
     const end = beforeId === undefined ? '+' : `(${beforeId}`;
-    const entries = (await this.redis.xrevrange(roomStreamKey(room), end, '-', 'COUNT', limit + 1)) as StreamEntry[];
+    const entries = (await this.reader.xrevrange(roomStreamKey(room), end, '-', 'COUNT', limit + 1)) as StreamEntry[];
     const hasMore = entries.length > limit;
     return { messages: this.toMessages(room, entries.slice(0, limit).reverse()), hasMore };
   }
