@@ -17,6 +17,7 @@ import { roomGroup, type Channel, type GroupEvent } from '../layer/channel-layer
 import { TokenBucket } from '../limits/token-bucket.js';
 import type { Metrics } from '../metrics.js';
 import { nonceKey, type Publisher } from '../rooms/publisher.js';
+import type { Replays } from './replay.js';
 import { directStream, sharedTextFrame } from './wire.js';
 
 export interface ConsumerContext {
@@ -25,6 +26,10 @@ export interface ConsumerContext {
   user: string | null;
   /** Resume point: send every message after this ID before live ones. */
   since: string | undefined;
+  /** The client's address: resumes share a budget of unacknowledged bytes per address. */
+  ip: string;
+  /** The node's replays of history (paced resumes, shared catch-ups). */
+  replays: Replays;
   backend: Backend;
   publisher: Publisher;
   config: Config;
@@ -46,6 +51,12 @@ const TYPING_INTERVAL_MS = 1000;
 const RESYNC_CLOCK_ALLOWANCE_MS = 5000;
 /** Waits between tries of a catch-up read that failed (about 3 s in all). */
 const RESYNC_RETRY_DELAYS_MS = [200, 400, 800, 1600];
+/**
+ * Live events a socket may have held back while history is replayed to it. They are references
+ * to events shared by the room, but a replay that never ends must not collect them forever:
+ * past this the socket is closed 1013 and resumes later.
+ */
+const MAX_HELD_EVENTS = 10_000;
 
 /**
  * One connected socket in one room, in Django Channels' shape: `connect` joins the room's group
@@ -130,10 +141,22 @@ export class RoomConsumer implements Channel {
     }
   }
 
-  /** Sends what the socket missed, then the live events that came meanwhile, with no duplicate. */
+  /**
+   * Sends what the socket missed, paced by the client's acknowledgements (see Replays), then the
+   * live events that came meanwhile, with no duplicate. A client that does not keep up is closed
+   * 1013 and resumes later from what it has.
+   */
   private async resume(since: string): Promise<void> {
-    const complete = await this.catchUp(since);
-    this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
+    const { replays, room, ip } = this.ctx;
+    const outcome = await replays.paced(room, since, ip, this.socket, (text) => this.sendText(text));
+    if (outcome.state === 'closed') return;
+    if (outcome.state === 'too-slow') {
+      this.tooSlow('resume not acknowledged in time');
+      return;
+    }
+    this.resumedThrough = outcome.lastId ?? since;
+    this.lastSentId = this.resumedThrough;
+    this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete: outcome.complete }));
     this.release();
   }
 
@@ -176,11 +199,14 @@ export class RoomConsumer implements Channel {
     }
   }
 
-  /** Sends every kept message after `since`; live copies up to the last one sent are then dropped. */
+  /**
+   * Sends every kept message after `since` (one read and one frame per message shared by the
+   * room's sockets catching up together); live copies up to the last one sent are then dropped.
+   */
   private async catchUp(since: string): Promise<boolean> {
-    const { messages, complete } = await this.ctx.backend.history.readAfter(this.ctx.room, since);
-    for (const message of messages) this.sendText(serializeFrame(message));
-    this.resumedThrough = messages.at(-1)?.id ?? since;
+    const { frames, complete } = await this.ctx.replays.sharedCatchUp(this.ctx.room, since);
+    for (const frame of frames) this.sendShared(frame);
+    this.resumedThrough = frames.at(-1)?.id ?? since;
     this.lastSentId = this.resumedThrough;
     return complete;
   }
@@ -199,7 +225,8 @@ export class RoomConsumer implements Channel {
   /** Called by the channel layer for every event of the room's group. */
   deliver(event: GroupEvent): void {
     if (this.held) {
-      this.held.push(event);
+      if (this.held.length < MAX_HELD_EVENTS) this.held.push(event);
+      else this.tooSlow('too many live events held during a replay');
       return;
     }
     if (event.sender === this.name && event.skipSender) return;
@@ -286,8 +313,8 @@ export class RoomConsumer implements Channel {
     return true;
   }
 
-  /** Sends a group event's frame as the bytes shared by every recipient, made once. */
-  private sendShared(event: GroupEvent): boolean {
+  /** Sends a group event's (or a shared replay's) frame as the bytes shared by every recipient, made once. */
+  private sendShared(event: { frame: string }): boolean {
     if (!this.writable()) return false;
     if (this.stream) this.stream.write(sharedTextFrame(event));
     else this.socket.send(event.frame);
@@ -303,12 +330,18 @@ export class RoomConsumer implements Channel {
     const socket = this.socket;
     if (socket.readyState !== socket.OPEN) return false;
     if (socket.bufferedAmount > this.ctx.config.slowConsumerBytes) {
-      this.ctx.metrics.slowConsumerCloses += 1;
-      this.log.info({ buffered: socket.bufferedAmount }, 'closing slow consumer');
-      this.close(CLOSE.tooSlow, 'too slow: reconnect with since');
+      this.tooSlow('unsent bytes over SLOW_CONSUMER_BYTES');
       return false;
     }
     return true;
+  }
+
+  /** Closes the socket with 1013: it resumes from history when it comes back, and loses nothing. */
+  private tooSlow(why: string): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.ctx.metrics.slowConsumerCloses += 1;
+    this.log.info({ buffered: this.socket.bufferedAmount, why }, 'closing slow consumer');
+    this.close(CLOSE.tooSlow, 'too slow: reconnect with since');
   }
 
   /** Closes the socket with a code and lets the close handler leave the room. */

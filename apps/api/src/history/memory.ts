@@ -1,6 +1,14 @@
 import { SERVER_FRAME, compareMessageIds, messageIdTime, nextMessageId, serializeFrame, type ChatMessage } from '@roomcast/protocol';
 import { roomGroup, type ChannelLayer } from '../layer/channel-layer.js';
-import type { AppendOrigin, MessageDraft, ReadAfterResult, ReadBeforeResult, RoomHistory } from './room-history.js';
+import {
+  frameBytesEstimate,
+  type AppendOrigin,
+  type MessageDraft,
+  type ReadAfterResult,
+  type ReadBeforeResult,
+  type ReplayStart,
+  type RoomHistory,
+} from './room-history.js';
 
 interface RoomLog {
   /** Oldest first; the kept history is `messages[head..]`, the entries before `head` are trimmed. */
@@ -11,12 +19,12 @@ interface RoomLog {
   trimmedThrough: string | undefined;
 }
 
-/** Index (from `low`) of the first message whose ID is greater than `id` (binary search; the log is sorted). */
-function firstAfter(messages: ChatMessage[], id: string, low: number): number {
-  let high = messages.length;
+/** Index (from `low`) of the first item whose ID is greater than `id` (binary search; IDs in order). */
+export function firstAfter(items: ReadonlyArray<{ id: string }>, id: string, low = 0): number {
+  let high = items.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if (compareMessageIds(messages[mid]!.id, id) <= 0) low = mid + 1;
+    if (compareMessageIds(items[mid]!.id, id) <= 0) low = mid + 1;
     else high = mid;
   }
   return low;
@@ -96,6 +104,19 @@ export class MemoryRoomHistory implements RoomHistory {
     const complete = log.trimmedThrough === undefined || compareMessageIds(afterId, log.trimmedThrough) >= 0;
     const start = firstAfter(log.messages, afterId, log.head);
     return { messages: log.messages.slice(start, limit === undefined ? undefined : start + limit), complete };
+  }
+
+  async replayStart(room: string, sinceId: string, maxBytes: number): Promise<ReplayStart> {
+    const messages = this.rooms.get(room)?.messages ?? [];
+    const head = this.rooms.get(room)?.head ?? 0;
+    let bytes = 0;
+    for (let index = messages.length - 1; index >= head; index -= 1) {
+      const message = messages[index]!;
+      if (compareMessageIds(message.id, sinceId) <= 0) break;
+      bytes += frameBytesEstimate(message);
+      if (bytes > maxBytes) return { after: message.id, cut: true };
+    }
+    return { after: sinceId, cut: false };
   }
 
   async readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult> {

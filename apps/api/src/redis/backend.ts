@@ -37,6 +37,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
   }
   const reader = redis.duplicate({ connectionName: `roomcast-reads-${nodeId}` });
   watchConnection(reader, 'history reads', log);
+  defineScripts(reader);
   try {
     await whenReady(reader, 'REDIS_URL: the history-reads connection to Redis did not open');
   } catch (error) {

@@ -7,8 +7,10 @@ import type {
   MessageDraft,
   ReadAfterResult,
   ReadBeforeResult,
+  ReplayStart,
   RoomHistory,
 } from '../history/room-history.js';
+import { FRAME_OVERHEAD_BYTES } from '../history/room-history.js';
 import { roomGroup } from '../layer/channel-layer.js';
 import { IDEMPOTENCY_TTL_MS } from '../rooms/idempotency.js';
 import { groupChannel, idempotencyKey, roomStreamKey, roomTrimmedKey } from './keys.js';
@@ -107,6 +109,12 @@ export class RedisRoomHistory implements RoomHistory {
     const [entries, trimmedThrough] = results(replies) as [StreamEntry[], string | null];
     const complete = trimmedThrough === null || compareMessageIds(afterId, trimmedThrough) >= 0;
     return { messages: this.toMessages(room, entries), complete };
+  }
+
+  async replayStart(room: string, sinceId: string, maxBytes: number): Promise<ReplayStart> {
+    const overhead = FRAME_OVERHEAD_BYTES + Buffer.byteLength(room);
+    const [after, cut] = await this.reader.roomcastReplayStart(roomStreamKey(room), sinceId, maxBytes, overhead);
+    return { after, cut: cut === 1 };
   }
 
   async readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult> {

@@ -195,6 +195,33 @@ return 0
 `;
 
 /**
+ * Where a capped replay starts (RoomHistory.replayStart): walks the log newest first, in pages,
+ * adding up each entry's frame size as frameBytesEstimate does (text, user and ID bytes plus the
+ * fixed overhead, which includes the room's), and answers with one ID, so the node never
+ * receives the megabytes it would skip.
+ *
+ * KEYS: log stream. ARGV: since ID, max bytes, overhead per entry.
+ * Returns {start-after ID, 1 if cut else 0}.
+ */
+const REPLAY_START = `
+local since, max, overhead = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local bytes, upper = 0, '+'
+while true do
+  local entries = redis.call('XREVRANGE', KEYS[1], upper, '(' .. since, 'COUNT', 100)
+  for _, entry in ipairs(entries) do
+    local size, fields = overhead + #entry[1], entry[2]
+    for i = 1, #fields - 1, 2 do
+      if fields[i] == 'message' or fields[i] == 'user' then size = size + #fields[i + 1] end
+    end
+    bytes = bytes + size
+    if bytes > max then return {entry[1], 1} end
+  end
+  if #entries < 100 then return {since, 0} end
+  upper = '(' .. entries[#entries][1]
+end
+`;
+
+/**
  * Takes one token from a bucket refilled at `rate` a second up to `burst`, on Redis's clock so
  * that every node agrees. The key expires once the bucket would be full again.
  *
@@ -229,6 +256,7 @@ const SCRIPTS = {
   roomcastPresencePublish: { numberOfKeys: 1, lua: PRESENCE_PUBLISH },
   roomcastPresenceForgetNode: { numberOfKeys: 3, lua: PRESENCE_FORGET_NODE },
   roomcastTakeToken: { numberOfKeys: 1, lua: TAKE_TOKEN },
+  roomcastReplayStart: { numberOfKeys: 1, lua: REPLAY_START },
 } as const;
 
 type Arg = string | number;
@@ -250,6 +278,7 @@ declare module 'ioredis' {
     roomcastPresencePublish(stats: string, version: string, channel: string, event: string): Result<number, Context>;
     roomcastPresenceForgetNode(nodes: string, nodeMembers: string, alive: string, node: string): Result<number, Context>;
     roomcastTakeToken(bucket: string, rate: number, burst: number): Result<[number, number], Context>;
+    roomcastReplayStart(stream: string, since: string, maxBytes: number, overhead: number): Result<[string, number], Context>;
   }
 }
 

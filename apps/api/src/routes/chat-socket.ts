@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { isMessageId } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import { Replays } from '../consumers/replay.js';
 import { RoomConsumer } from '../consumers/room-consumer.js';
 import { httpError } from '../errors.js';
 import { requireAllowedOrigin, requireRoom } from './guards.js';
@@ -95,25 +96,39 @@ function startHeartbeat(app: FastifyInstance, intervalMs: number): void {
  * plain HTTP status with a JSON body; after the upgrade the consumer answers with error frames.
  */
 export default async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
-  const perIp = new ConnectionsPerIp(app.config.maxConnectionsPerIp);
+  const { config } = app;
+  const perIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
   const requireConnectionSlot = async (request: FastifyRequest): Promise<void> => {
     if (perIp.full(request.ip)) {
-      throw httpError('rate_limited', `At most ${app.config.maxConnectionsPerIp} open sockets per address.`, 5);
+      throw httpError('rate_limited', `At most ${config.maxConnectionsPerIp} open sockets per address.`, 5);
     }
   };
+  // A resume reads history: at most RESUME_RATE a second per address (across nodes on Redis).
+  const requireResumeAllowance = async (request: FastifyRequest): Promise<void> => {
+    if ((request.query as { since?: unknown }).since === undefined || config.resumeRate === 0) return;
+    // A limiter that cannot answer (Redis away) lets the resume in: the replay budget still bounds it.
+    const decision = await app.backend.limiter.take(`resume:${request.ip}`, config.resumeRate, config.resumeRate * 2).catch(() => undefined);
+    if (decision && !decision.allowed) {
+      const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+      throw httpError('rate_limited', `At most ${config.resumeRate} resumes a second per address; try again shortly.`, seconds);
+    }
+  };
+  const replays = new Replays({ history: app.backend.history, maxBytes: config.resumeMaxBytes, bufferPerIp: config.resumeBufferPerIp });
   startHeartbeat(app, app.config.heartbeatMs);
 
   app.get<{ Params: { room: string }; Querystring: { since?: string } }>(
     '/ws/chat/:room',
     {
       websocket: true,
-      preValidation: [requireRoom, requireAllowedOrigin, requireSocketUser, requireValidSince, requireConnectionSlot],
+      preValidation: [requireRoom, requireAllowedOrigin, requireSocketUser, requireValidSince, requireConnectionSlot, requireResumeAllowance],
     },
     (socket, request) => {
       const consumer = new RoomConsumer(socket, {
         room: request.params.room,
         user: request.user?.username ?? null,
         since: request.query.since,
+        ip: request.ip,
+        replays,
         backend: app.backend,
         publisher: app.publisher,
         config: app.config,
