@@ -77,6 +77,13 @@ export function rssOf(pid: number): number {
   return Number(line[1]) * 1024;
 }
 
+/** CPU time a process has used so far, in ms (Linux; user + system). */
+export function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of the line, in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Samples `pid`'s RSS every 100 ms until `stop` is called; resolves to the highest seen. */
 export function watchRss(pid: number): { stop(): number } {
   let peak = rssOf(pid);

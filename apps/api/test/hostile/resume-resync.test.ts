@@ -44,7 +44,7 @@ describe('resync after a reconnect (redis)', () => {
     const admin = await connected(redisClient(redis!.url));
     try {
       // The node's subscriber connection is cut; messages stored meanwhile never reach it live.
-      await admin.client('KILL', 'TYPE', 'pubsub');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       for (let n = 0; n < 5; n += 1) await history.append({ room: 'shared', user: null, message: `in the gap ${n}` });
     } finally {
       admin.disconnect();
