@@ -26,7 +26,12 @@ export interface UseRoomOptions {
 export interface Presence {
   users: string[];
   anonymous: number;
+  /** In a large room, the number of signed-in users present; `users` is then empty. */
+  count?: number;
 }
+
+/** Everyone present: signed-in users (listed, or counted in a large room) and guests. */
+export const presentCount = (presence: Presence): number => (presence.count ?? presence.users.length) + presence.anonymous;
 
 /**
  * A room as the view needs it: history then live messages with no gap, this page's sends from
@@ -143,7 +148,9 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     // Events from a client we replaced or closed are ignored: `client !== current`.
     current.on('message', (message) => current === client && receive(message));
     current.on('presence', (frame: PresenceFrame) => {
-      if (current === client) presence.value = { users: frame.users, anonymous: frame.anonymous };
+      if (current === client) {
+        presence.value = { users: frame.users, anonymous: frame.anonymous, ...(frame.count === undefined ? {} : { count: frame.count }) };
+      }
     });
     current.on('typing', (frame) => current === client && typists.saw(displayName(frame.user)));
     current.on('recovered', (frame) => {
