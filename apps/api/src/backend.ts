@@ -37,10 +37,10 @@ export interface BackendContext {
   redis?: Redis;
 }
 
-export function createMemoryBackend({ config, metrics }: BackendContext): Backend {
+export function createMemoryBackend({ config, log, metrics }: BackendContext): Backend {
   const layer = new MemoryChannelLayer(metrics);
   const history = new MemoryRoomHistory(layer, config.historyLimit, { idleTtlMs: config.roomIdleTtlMs });
-  const presence = new MemoryPresence(layer);
+  const presence = new MemoryPresence(layer, { intervalMs: config.presenceIntervalMs, listMax: config.presenceListMax }, log);
   const limiter = new MemoryRateLimiter();
   return {
     kind: 'memory',

@@ -48,6 +48,16 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** When set, `/metrics` answers only `Authorization: Bearer METRICS_TOKEN`. */
   metricsToken: string | undefined;
+  /** Bytes of history one resume (`since`) replays at most; past it the oldest are skipped (`complete: false`). */
+  resumeMaxBytes: number;
+  /** Replay bytes sent to one IP's sockets and not yet acknowledged (pong) at any moment, on one node. */
+  resumeBufferPerIp: number;
+  /** Resumes per second per client IP (bursts up to twice this); beyond it the upgrade gets 429. 0: off. */
+  resumeRate: number;
+  /** A room's presence frame goes out at most this often (ms); changes meanwhile are folded into the next. */
+  presenceIntervalMs: number;
+  /** Rooms with more connections than this get presence counts (`count`), not every name. */
+  presenceListMax: number;
   /** Number of worker processes (node:cluster) on the Redis backend; 1 runs in-process. */
   workers: number;
   /**
@@ -317,6 +327,11 @@ export function loadConfig(env: Env = process.env, defaults: { webRoot?: string;
     maxConnectionsPerIp: integer(env, 'MAX_CONNECTIONS_PER_IP', 200, 0, 10_000_000),
     ...timeouts(env),
     metricsToken: metricsToken(env),
+    resumeMaxBytes: integer(env, 'RESUME_MAX_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    resumeBufferPerIp: integer(env, 'RESUME_BUFFER_PER_IP', 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    resumeRate: integer(env, 'RESUME_RATE', 10, 0, 1_000_000),
+    presenceIntervalMs: integer(env, 'PRESENCE_INTERVAL_MS', 250, 0, 60_000),
+    presenceListMax: integer(env, 'PRESENCE_LIST_MAX', 100, 0, 1_000_000),
     workers: workers(env),
     trustProxy: trustProxy(env),
     production,

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import { createMemoryBackend, type Backend } from '../src/backend.js';
-import { testConfig } from '../src/config.js';
+import { testConfig, type Config } from '../src/config.js';
 import type { Channel, GroupEvent } from '../src/layer/channel-layer.js';
 import { Metrics } from '../src/metrics.js';
 import { createRedisBackend } from '../src/redis/backend.js';
@@ -16,7 +16,13 @@ import { eventually, startRedis, type TestRedis } from './helpers.js';
 export interface BackendOptions {
   historyLimit?: number;
   presenceTiming?: PresenceTiming;
+  /** Config of presence frames (interval, list limit); the defaults otherwise. */
+  presence?: Partial<Pick<Config, 'presenceIntervalMs' | 'presenceListMax'>>;
 }
+
+/** The config a factory's backend runs with. */
+const backendConfig = (options: BackendOptions, extra: Partial<Config> = {}): Config =>
+  testConfig({ ...(options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit }), ...options.presence, ...extra });
 
 export interface BackendFactory {
   readonly name: string;
@@ -56,8 +62,7 @@ export function memoryFactory(): BackendFactory {
     name: 'memory',
     setUp: async () => undefined,
     async create(options = {}) {
-      const config = testConfig(options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit });
-      const backend = createMemoryBackend({ config, log: recordingLogger(), metrics: new Metrics() });
+      const backend = createMemoryBackend({ config: backendConfig(options), log: recordingLogger(), metrics: new Metrics() });
       made.push(backend);
       return backend;
     },
@@ -95,7 +100,7 @@ export function redisFactory(): BackendFactory & { redis(): TestRedis } {
     },
     async create(options = {}) {
       const client = await connected(redisClient(redis().url));
-      const config = testConfig({ redisUrl: redis().url, ...(options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit }) });
+      const config = backendConfig(options, { redisUrl: redis().url });
       const backend = await createRedisBackend(
         { config, log: recordingLogger(), metrics: new Metrics(), redis: client },
         options.presenceTiming ? { presenceTiming: options.presenceTiming } : {},

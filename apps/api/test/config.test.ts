@@ -154,3 +154,25 @@ describe('identity settings', () => {
     expect(failure({ AUTH_HOOK_URL: 'ftp://site/whoami' }).variable).toBe('AUTH_HOOK_URL');
   });
 });
+
+describe('resume and presence bounds', () => {
+  it('defaults to 1 MiB a resume and in flight per address, 10 resumes/s, a frame per 250 ms, names up to 100', () => {
+    expect(loadConfig({})).toMatchObject({
+      resumeMaxBytes: 1024 * 1024,
+      resumeBufferPerIp: 1024 * 1024,
+      resumeRate: 10,
+      presenceIntervalMs: 250,
+      presenceListMax: 100,
+    });
+    expect(loadConfig({ RESUME_RATE: '0', PRESENCE_LIST_MAX: '0' })).toMatchObject({ resumeRate: 0, presenceListMax: 0 });
+  });
+
+  it('refuses values that are not whole numbers in range, naming the variable', () => {
+    expect(failure({ RESUME_MAX_BYTES: '1k' }).variable).toBe('RESUME_MAX_BYTES');
+    expect(failure({ RESUME_MAX_BYTES: '100' }).variable).toBe('RESUME_MAX_BYTES');
+    expect(failure({ RESUME_BUFFER_PER_IP: '-1' }).variable).toBe('RESUME_BUFFER_PER_IP');
+    expect(failure({ RESUME_RATE: 'lots' }).variable).toBe('RESUME_RATE');
+    expect(failure({ PRESENCE_INTERVAL_MS: '100000' }).variable).toBe('PRESENCE_INTERVAL_MS');
+    expect(failure({ PRESENCE_LIST_MAX: '1.5' }).variable).toBe('PRESENCE_LIST_MAX');
+  });
+});

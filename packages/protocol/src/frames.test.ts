@@ -115,6 +115,8 @@ describe('server frames', () => {
     });
     expect(parseServerFrame('{"type":"presence","room":"a","users":["x"],"anonymous":0}')).toMatchObject({ type: 'presence' });
     expect(parseServerFrame('{"type":"presence","room":"a","users":"x","anonymous":0}')).toBeUndefined();
+    expect(parseServerFrame('{"type":"presence","room":"a","users":[],"anonymous":9,"count":1200}')).toMatchObject({ count: 1200 });
+    expect(parseServerFrame('{"type":"presence","room":"a","users":[],"anonymous":9,"count":-1}')).toBeUndefined();
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.jsonValue().map((value) => JSON.stringify(value))), (text) => {
         const frame = parseServerFrame(text);

@@ -46,6 +46,12 @@ export const ChatMessage = Type.Object({
 /** A stored chat message: the frame sockets receive and the item of every HTTP message list. */
 export type ChatMessage = Static<typeof ChatMessage>;
 
+/**
+ * Who is in a room. In a room of more than the server's list limit (`PRESENCE_LIST_MAX`
+ * connections) `users` and `guests` are empty and `count` says how many distinct names (signed-in
+ * users and named guests) are there: naming everyone on every change would make each join cost
+ * the size of the room. A frame without `count` lists every signed-in user and named guest.
+ */
 export const PresenceFrame = Type.Object({
   type: Type.Literal(SERVER_FRAME.presence),
   room: Type.String(),
@@ -53,6 +59,7 @@ export const PresenceFrame = Type.Object({
   /** Named guests, each once; `anonymous` counts every guest connection, named or not. */
   guests: Type.Optional(Type.Array(Type.String())),
   anonymous: Type.Integer({ minimum: 0 }),
+  count: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type PresenceFrame = Static<typeof PresenceFrame>;
 

@@ -20,13 +20,14 @@ import { TokenBucket } from '../limits/token-bucket.js';
 import { presenceName } from '../presence/presence.js';
 import type { Metrics } from '../metrics.js';
 import { nonceKey, nonceScope, publishRefusal, type Publisher } from '../rooms/publisher.js';
+import type { Replays } from './replay.js';
 import { directStream, sharedTextFrame } from './wire.js';
 
 export interface ConsumerContext {
   room: string;
   /** Username of the socket (account, token or hook user), or null for a guest. */
   user: string | null;
-  /** The client's address, for the per-IP budget. */
+  /** The client's address (`clientKey`): the per-address message budget and replay budget. */
   ip: string;
   /** Message budgets per IP and per user, shared by every socket of this node. */
   budgets: MessageBudgets;
@@ -36,6 +37,8 @@ export interface ConsumerContext {
   guest: string | undefined;
   /** Resume point: send every message after this ID before live ones. */
   since: string | undefined;
+  /** The node's replays of history (paced resumes, shared catch-ups). */
+  replays: Replays;
   backend: Backend;
   publisher: Publisher;
   config: Config;
@@ -59,6 +62,12 @@ const TYPING_INTERVAL_MS = 1000;
 const RESYNC_CLOCK_ALLOWANCE_MS = 5000;
 /** Waits between tries of a catch-up read that failed (about 3 s in all). */
 const RESYNC_RETRY_DELAYS_MS = [200, 400, 800, 1600];
+/**
+ * Live events a socket may have held back while history is replayed to it. They are references
+ * to events shared by the room, but a replay that never ends must not collect them forever:
+ * past this the socket is closed 1013 and resumes later.
+ */
+const MAX_HELD_EVENTS = 10_000;
 
 /**
  * One connected socket in one room, in Django Channels' shape: `connect` joins the room's group
@@ -154,10 +163,22 @@ export class RoomConsumer implements Channel {
     }
   }
 
-  /** Sends what the socket missed, then the live events that came meanwhile, with no duplicate. */
+  /**
+   * Sends what the socket missed, paced by the client's acknowledgements (see Replays), then the
+   * live events that came meanwhile, with no duplicate. A client that does not keep up is closed
+   * 1013 and resumes later from what it has.
+   */
   private async resume(since: string): Promise<void> {
-    const complete = await this.catchUp(since);
-    this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
+    const { replays, room, ip } = this.ctx;
+    const outcome = await replays.paced(room, since, ip, this.socket, (text) => this.sendText(text), this.scope);
+    if (outcome.state === 'closed') return;
+    if (outcome.state === 'too-slow') {
+      this.tooSlow('resume not acknowledged in time');
+      return;
+    }
+    this.resumedThrough = outcome.lastId ?? since;
+    this.lastSentId = this.resumedThrough;
+    this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete: outcome.complete }));
     this.release();
   }
 
@@ -200,12 +221,19 @@ export class RoomConsumer implements Channel {
     }
   }
 
-  /** Sends every kept message after `since`; live copies up to the last one sent are then dropped. */
+  /**
+   * Sends every kept message after `since` (one read and one frame per message shared by the
+   * room's sockets catching up together); live copies up to the last one sent are then dropped.
+   */
   private async catchUp(since: string): Promise<boolean> {
-    // The sender's own messages come with their nonce: a send whose confirmation was lost is confirmed now.
-    const { messages, complete } = await this.ctx.backend.history.readAfter(this.ctx.room, since, this.scope);
-    for (const message of messages) this.sendText(serializeFrame(message));
-    this.resumedThrough = messages.at(-1)?.id ?? since;
+    // One read shared by the room's sockets; the sender's own messages come with their nonce, so
+    // a send whose confirmation was lost in the gap is confirmed now.
+    const { frames, complete } = await this.ctx.replays.sharedCatchUp(this.ctx.room, since);
+    for (const frame of frames) {
+      if (frame.sender?.scope === this.scope) this.sendText(withNonce(frame.frame, frame.sender.nonce));
+      else this.sendShared(frame);
+    }
+    this.resumedThrough = frames.at(-1)?.id ?? since;
     this.lastSentId = this.resumedThrough;
     return complete;
   }
@@ -224,7 +252,8 @@ export class RoomConsumer implements Channel {
   /** Called by the channel layer for every event of the room's group. */
   deliver(event: GroupEvent): void {
     if (this.held) {
-      this.held.push(event);
+      if (this.held.length < MAX_HELD_EVENTS) this.held.push(event);
+      else this.tooSlow('too many live events held during a replay');
       return;
     }
     if (event.sender === this.name && event.skipSender) return;
@@ -332,8 +361,8 @@ export class RoomConsumer implements Channel {
     return true;
   }
 
-  /** Sends a group event's frame as the bytes shared by every recipient, made once. */
-  private sendShared(event: GroupEvent): boolean {
+  /** Sends a group event's (or a shared replay's) frame as the bytes shared by every recipient, made once. */
+  private sendShared(event: { frame: string }): boolean {
     if (!this.writable()) return false;
     if (this.stream) this.stream.write(sharedTextFrame(event));
     else this.socket.send(event.frame);
@@ -349,12 +378,18 @@ export class RoomConsumer implements Channel {
     const socket = this.socket;
     if (socket.readyState !== socket.OPEN) return false;
     if (socket.bufferedAmount > this.ctx.config.slowConsumerBytes) {
-      this.ctx.metrics.slowConsumerCloses += 1;
-      this.log.info({ buffered: socket.bufferedAmount }, 'closing slow consumer');
-      this.close(CLOSE.tooSlow, 'too slow: reconnect with since');
+      this.tooSlow('unsent bytes over SLOW_CONSUMER_BYTES');
       return false;
     }
     return true;
+  }
+
+  /** Closes the socket with 1013: it resumes from history when it comes back, and loses nothing. */
+  private tooSlow(why: string): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.ctx.metrics.slowConsumerCloses += 1;
+    this.log.info({ buffered: this.socket.bufferedAmount, why }, 'closing slow consumer');
+    this.close(CLOSE.tooSlow, 'too slow: reconnect with since');
   }
 
   /** Closes the socket with a code and lets the close handler leave the room. */

@@ -5,10 +5,13 @@ import { RecentKeys, idempotencyTtlMs, type RecentKeysLimits } from '../rooms/id
 import {
   storedMessage,
   type AppendOnceResult,
+  EVERY_SENDER,
+  frameBytesEstimate,
   type AppendOrigin,
   type MessageDraft,
   type ReadAfterResult,
   type ReadBeforeResult,
+  type ReplayStart,
   type RoomHistory,
 } from './room-history.js';
 
@@ -39,12 +42,12 @@ export interface MemoryHistoryOptions {
   now?: () => number;
 }
 
-/** Index (from `low`) of the first message whose ID is greater than `id` (binary search; the log is sorted). */
-function firstAfter(messages: ChatMessage[], id: string, low: number): number {
-  let high = messages.length;
+/** Index (from `low`) of the first item whose ID is greater than `id` (binary search; IDs in order). */
+export function firstAfter(items: ReadonlyArray<{ id: string }>, id: string, low = 0): number {
+  let high = items.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if (compareMessageIds(messages[mid]!.id, id) <= 0) low = mid + 1;
+    if (compareMessageIds(items[mid]!.id, id) <= 0) low = mid + 1;
     else high = mid;
   }
   return low;
@@ -158,14 +161,16 @@ export class MemoryRoomHistory implements RoomHistory {
     return message?.id === id ? message : undefined;
   }
 
-  async readAfter(room: string, afterId: string, scope?: string): Promise<ReadAfterResult> {
+  async readAfter(room: string, afterId: string, limit?: number, scope?: string): Promise<ReadAfterResult> {
     const log = this.rooms.get(room);
     if (!log) return { messages: [], complete: true };
     const complete = log.trimmedThrough === undefined || compareMessageIds(afterId, log.trimmedThrough) >= 0;
     const start = firstAfter(log.messages, afterId, log.head);
-    const messages = log.messages.slice(start).map((message, i) => {
+    const messages = log.messages.slice(start, limit === undefined ? undefined : start + limit).map((message, i) => {
       const sender = log.senders[start + i];
-      return scope !== undefined && sender?.scope === scope ? { ...message, nonce: sender.nonce } : message;
+      if (scope === undefined || sender === undefined) return message;
+      if (scope === EVERY_SENDER) return { ...message, nonce: sender.nonce, nonceScope: sender.scope };
+      return sender.scope === scope ? { ...message, nonce: sender.nonce } : message;
     });
     return { messages, complete };
   }
@@ -189,6 +194,19 @@ export class MemoryRoomHistory implements RoomHistory {
       }
     }
     return forgotten;
+  }
+
+  async replayStart(room: string, sinceId: string, maxBytes: number): Promise<ReplayStart> {
+    const messages = this.rooms.get(room)?.messages ?? [];
+    const head = this.rooms.get(room)?.head ?? 0;
+    let bytes = 0;
+    for (let index = messages.length - 1; index >= head; index -= 1) {
+      const message = messages[index]!;
+      if (compareMessageIds(message.id, sinceId) <= 0) break;
+      bytes += frameBytesEstimate(message);
+      if (bytes > maxBytes) return { after: message.id, cut: true };
+    }
+    return { after: sinceId, cut: false };
   }
 
   async readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult> {

@@ -32,8 +32,18 @@ export const storedMessage = (draft: MessageDraft, id: string): ChatMessage => (
   ts: messageIdTime(id),
 });
 
+/**
+ * `readAfter`'s scope for one read shared by several senders' sockets (a catch-up after a gap):
+ * every entry sent with a nonce comes with it and with its `nonceScope`, so each socket can give
+ * its own messages their nonce back. Never sent to a client as it is.
+ */
+export const EVERY_SENDER = '*';
+
+/** A message as `readAfter` answers it: with `nonceScope` only when asked for EVERY_SENDER. */
+export type ReadMessage = ChatMessage & { nonceScope?: string };
+
 export interface ReadAfterResult {
-  messages: ChatMessage[];
+  messages: ReadMessage[];
   /** False when messages after the given ID were already trimmed from the kept history. */
   complete: boolean;
 }
@@ -43,6 +53,24 @@ export interface ReadBeforeResult {
   messages: ChatMessage[];
   hasMore: boolean;
 }
+
+export interface ReplayStart {
+  /** Replay the messages after this ID. */
+  after: string;
+  /** True when messages after the requested point are skipped to keep within the bytes. */
+  cut: boolean;
+}
+
+/** Bytes a chat frame takes beyond its text, user, room and ID (keys, quotes, `null`, the time): 85 to 87, rounded up. */
+export const FRAME_OVERHEAD_BYTES = 90;
+
+/**
+ * About the size of a message's frame, the same way on both backends (the Redis script counts
+ * the same parts): the UTF-8 bytes of its text, user, room and ID, plus the fixed rest. JSON
+ * escapes are not counted.
+ */
+export const frameBytesEstimate = (message: { id: string; room: string; user: string | null; message: string }): number =>
+  FRAME_OVERHEAD_BYTES + Buffer.byteLength(message.message) + (message.user?.length ?? 0) + message.room.length + message.id.length;
 
 /** Who sent a message, for the sender's own copy: live (by channel) and replayed (by scope). */
 export interface AppendOrigin {
@@ -78,10 +106,19 @@ export interface RoomHistory {
    */
   appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<AppendOnceResult>;
   /**
-   * Every kept message after `afterId`, oldest first; the ones sent under `scope` (see
-   * AppendOrigin) carry their nonce, as the sender's live copy did.
+   * Kept messages after `afterId`, oldest first: the first `limit` of them, or all when `limit` is
+   * undefined. Resumes read in pages (a limit), so that no read holds a whole room's history. The
+   * ones sent under `scope` (see AppendOrigin) carry their nonce, as the sender's live copy did.
    */
-  readAfter(room: string, afterId: string, scope?: string): Promise<ReadAfterResult>;
+  readAfter(room: string, afterId: string, limit?: number, scope?: string): Promise<ReadAfterResult>;
+  /**
+   * Where a replay of the messages after `sinceId` starts so that it carries at most about
+   * `maxBytes` of frames (see `frameBytesEstimate`): `sinceId` itself when everything after it
+   * fits, else the ID of the newest message that no longer does (`cut`: it and older ones are
+   * skipped). Reads newest first and stops as soon as it knows, without sending the messages
+   * anywhere (on Redis it runs in a script and answers with one ID).
+   */
+  replayStart(room: string, sinceId: string, maxBytes: number): Promise<ReplayStart>;
   /** Up to `limit` messages before `beforeId` (or the newest when undefined), oldest first. */
   readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult>;
   /** These rooms are in use (a socket is in them, or just left): their idle time starts again. */

@@ -1,13 +1,18 @@
 import { SERVER_FRAME, serializeFrame } from '@roomcast/protocol';
 import type { GroupEvent } from '../layer/channel-layer.js';
 
-/** Who is in a room: named users, each once however many tabs they have, named guests, and guest connections. */
+/**
+ * Who is in a room: named users, each once however many tabs they have, named guests, and guest
+ * connections. In a room above the list limit `users` and `guests` are empty and `count` is the
+ * number of distinct names (users and named guests).
+ */
 export interface RoomPresence {
   users: string[];
   /** Guests who chose a name, each once. */
   guests: string[];
   /** Every guest connection, named or not. */
   anonymous: number;
+  count?: number;
 }
 
 /**
@@ -18,6 +23,8 @@ export type PresenceName = string | null;
 const GUEST_MARK = '~';
 export const presenceName = (user: string | null, guest: string | undefined): PresenceName =>
   user ?? (guest === undefined ? null : `${GUEST_MARK}${guest}`);
+/** A named guest's presence name: counted among the guest connections too. */
+export const isGuestName = (name: string): boolean => name.startsWith(GUEST_MARK);
 
 export interface RoomOnline {
   room: string;
@@ -26,10 +33,10 @@ export interface RoomOnline {
 
 /**
  * Presence of connections in rooms. A member is one connection (its channel name). `join` and
- * `leave` announce the room's new presence frame to the room's group themselves, so that the
- * state read and the announcement are one step (one script on Redis) and frames cannot arrive
- * out of date. The Redis implementation also expires the members of a node that stops
- * refreshing them and announces the rooms that changed.
+ * `leave` change the room's counts in O(1) and have the room announced to its group by a
+ * `PresenceAnnouncer`: at most one frame per room per interval, built when it is sent, so it
+ * carries the latest state. The Redis implementation also expires the members of a node that
+ * stops refreshing them and announces the rooms that changed.
  */
 export interface Presence {
   join(room: string, member: string, name: PresenceName): Promise<void>;
@@ -40,21 +47,31 @@ export interface Presence {
   close(): Promise<void>;
 }
 
-/** Folds members into the presence frame's shape: distinct names sorted, guests counted. */
-export function summarize(members: Iterable<PresenceName>): RoomPresence {
-  const users = new Set<string>();
-  const guests = new Set<string>();
-  let anonymous = 0;
-  for (const name of members) {
-    if (name === null || name.startsWith(GUEST_MARK)) anonymous += 1;
-    if (name === null) continue;
-    if (name.startsWith(GUEST_MARK)) guests.add(name.slice(GUEST_MARK.length));
-    else users.add(name);
-  }
-  return { users: [...users].sort(), guests: [...guests].sort(), anonymous };
+/** What a room's counts say, as both backends keep them (every one O(1) to read). */
+export interface PresenceCounts {
+  /** Connections in the room. */
+  connections: number;
+  anonymous: number;
+  /** Distinct named users. */
+  named: number;
 }
 
-/** The group event that carries a room's presence frame. */
+/**
+ * The presence a frame carries, decided in one place for both backends: every name for a room
+ * of at most `listMax` connections (`names` is only called then), counts for a larger one.
+ */
+export function roomPresence(counts: PresenceCounts, listMax: number, names: () => Iterable<string>): RoomPresence {
+  if (counts.connections > listMax) return { users: [], guests: [], anonymous: counts.anonymous, count: counts.named };
+  const users: string[] = [];
+  const guests: string[] = [];
+  for (const name of names()) {
+    if (isGuestName(name)) guests.push(name.slice(GUEST_MARK.length));
+    else users.push(name);
+  }
+  return { users: users.sort(), guests: guests.sort(), anonymous: counts.anonymous };
+}
+
+/** The group event that carries a room's presence frame: the one place the frame is built. */
 export function presenceEvent(room: string, presence: RoomPresence): GroupEvent {
   return { type: SERVER_FRAME.presence, frame: serializeFrame({ type: SERVER_FRAME.presence, room, ...presence }) };
 }

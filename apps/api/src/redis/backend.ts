@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Backend, BackendContext } from '../backend.js';
-import { watchConnection } from './client.js';
+import { watchConnection, whenReady } from './client.js';
 import { RedisRoomHistory } from './history.js';
 import { isOutOfMemory } from '../backend-errors.js';
 import { nodeReadyProbeKey } from './keys.js';
@@ -16,8 +16,10 @@ export interface RedisBackendOptions {
 
 /**
  * The distributed backend: every node sharing one Redis is one cluster. It uses the command
- * client it is given (`app.redis`, shared with accounts and sessions) and opens one more
- * connection of its own for subscriptions, which it closes; the command client is its owner's.
+ * client it is given (`app.redis`, shared with accounts and sessions) and opens two more
+ * connections of its own, which it closes: one for subscriptions, one for bulk history reads
+ * (resumes, catch-ups, history pages), so that a large reply never queues in front of a publish.
+ * The command client is its owner's.
  */
 export async function createRedisBackend(context: BackendContext, options: RedisBackendOptions = {}): Promise<Backend> {
   const { config, log, metrics, redis } = context;
@@ -34,8 +36,23 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     subscriber.disconnect();
     throw error;
   }
-  const history = new RedisRoomHistory(redis, config.historyLimit, log, config.roomIdleTtlMs);
-  const presence = await RedisPresence.create({ redis, nodeId, log, ...(options.presenceTiming ? { timing: options.presenceTiming } : {}) });
+  const reader = redis.duplicate({ connectionName: `roomcast-reads-${nodeId}` });
+  watchConnection(reader, 'history reads', log);
+  defineScripts(reader);
+  try {
+    await whenReady(reader, 'REDIS_URL: the history-reads connection to Redis did not open');
+  } catch (error) {
+    await layer.close();
+    throw error;
+  }
+  const history = new RedisRoomHistory(redis, config.historyLimit, log, config.roomIdleTtlMs, reader);
+  const presence = await RedisPresence.create({
+    redis,
+    nodeId,
+    log,
+    announce: { intervalMs: config.presenceIntervalMs, listMax: config.presenceListMax },
+    ...(options.presenceTiming ? { timing: options.presenceTiming } : {}),
+  });
   const limiter = new RedisRateLimiter(redis, log);
   layer.onRecovered(() => {
     presence.reannounce().catch((error: unknown) => log.warn({ err: error }, 'presence not announced after reconnecting'));
@@ -63,6 +80,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
       await presence.close();
       await Promise.all([history.close(), limiter.close()]);
       await layer.close();
+      await reader.quit().catch(() => reader.disconnect());
     },
   };
 }

@@ -53,13 +53,19 @@ export function watchConnection(client: Redis, role: string, log: FastifyBaseLog
 export async function connectRedis(url: string, log: FastifyBaseLogger): Promise<Redis> {
   const client = new Redis(url, { ...REDIS_CLIENT_OPTIONS, connectionName: 'roomcast' });
   watchConnection(client, 'commands', log);
+  const { host, pathname } = new URL(url);
+  return whenReady(client, `REDIS_URL: no answer from Redis at ${host}${pathname} within ${CONNECT_AT_START_MS / 1000} s`);
+}
+
+/**
+ * `client` once it is ready (commands sent before then fail: there is no offline queue). It is
+ * disconnected, and `failure` thrown, when Redis does not answer within CONNECT_AT_START_MS.
+ */
+export async function whenReady(client: Redis, failure: string): Promise<Redis> {
+  if (client.status === 'ready') return client;
   try {
     await new Promise<void>((resolve, reject) => {
-      const { host, pathname } = new URL(url);
-      const timer = setTimeout(
-        () => reject(new Error(`REDIS_URL: no answer from Redis at ${host}${pathname} within ${CONNECT_AT_START_MS / 1000} s`)),
-        CONNECT_AT_START_MS,
-      );
+      const timer = setTimeout(() => reject(new Error(failure)), CONNECT_AT_START_MS);
       client.once('ready', () => {
         clearTimeout(timer);
         resolve();

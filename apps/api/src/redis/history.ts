@@ -10,8 +10,10 @@ import {
   type MessageDraft,
   type ReadAfterResult,
   type ReadBeforeResult,
+  type ReplayStart,
   type RoomHistory,
 } from '../history/room-history.js';
+import { EVERY_SENDER, FRAME_OVERHEAD_BYTES, type ReadMessage } from '../history/room-history.js';
 import { roomGroup } from '../layer/channel-layer.js';
 import { expiresWhenIdle } from '../rooms/idle-rooms.js';
 import { idempotencyTtlMs } from '../rooms/idempotency.js';
@@ -62,7 +64,10 @@ function parseStreamAuthor(field: string | undefined): Pick<MessageDraft, 'user'
 /**
  * Each room's log is a Redis Stream trimmed to `limit`; the stream ID is the message ID (so it
  * is the same on every node and orders the room). The append script stores and publishes in one
- * step, and gives the room's keys the idle TTL; reads are plain XRANGE / XREVRANGE.
+ * step, and gives the room's keys the idle TTL; reads are plain XRANGE / XREVRANGE on `reader`, a
+ * connection of their own: a reply of hundreds of kilobytes on the command connection would make
+ * every publish queued behind it wait (Redis answers one connection's commands in order), so a
+ * replay could delay the room.
  */
 export class RedisRoomHistory implements RoomHistory {
   private readonly keyTtlMs: number;
@@ -72,6 +77,7 @@ export class RedisRoomHistory implements RoomHistory {
     private readonly limit: number,
     private readonly log: FastifyBaseLogger,
     private readonly idleTtlMs: number,
+    private readonly reader: Redis = redis,
   ) {
     this.keyTtlMs = idempotencyTtlMs(idleTtlMs);
   }
@@ -115,19 +121,29 @@ export class RedisRoomHistory implements RoomHistory {
     return { state: 'duplicate', message: first ?? storedMessage(draft, id) };
   }
 
-  async readAfter(room: string, afterId: string, scope?: string): Promise<ReadAfterResult> {
+  async readAfter(room: string, afterId: string, limit?: number, scope?: string): Promise<ReadAfterResult> {
+    const stream = roomStreamKey(room);
+    const range = this.reader.multi();
+    if (limit === undefined) range.xrange(stream, `(${afterId}`, '+');
+    else range.xrange(stream, `(${afterId}`, '+', 'COUNT', limit);
     // One transaction: the trimmed-through marker matches the entries read.
-    const replies = await this.redis.multi().xrange(roomStreamKey(room), `(${afterId}`, '+').get(roomTrimmedKey(room)).exec();
+    const replies = await range.get(roomTrimmedKey(room)).exec();
     const [entries, trimmedThrough] = results(replies) as [StreamEntry[], string | null];
     const complete = trimmedThrough === null || compareMessageIds(afterId, trimmedThrough) >= 0;
     return { messages: this.toMessages(room, entries, scope), complete };
+  }
+
+  async replayStart(room: string, sinceId: string, maxBytes: number): Promise<ReplayStart> {
+    const overhead = FRAME_OVERHEAD_BYTES + Buffer.byteLength(room);
+    const [after, cut] = await this.reader.roomcastReplayStart(roomStreamKey(room), sinceId, maxBytes, overhead);
+    return { after, cut: cut === 1 };
   }
 
   async readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult> {
     // Nothing comes before the first possible ID, and Redis refuses the range `(0-0` outright.
     if (beforeId !== undefined && compareMessageIds(beforeId, FIRST_MESSAGE_ID) <= 0) return { messages: [], hasMore: false };
     const end = beforeId === undefined ? '+' : `(${beforeId}`;
-    const entries = (await this.redis.xrevrange(roomStreamKey(room), end, '-', 'COUNT', limit + 1)) as StreamEntry[];
+    const entries = (await this.reader.xrevrange(roomStreamKey(room), end, '-', 'COUNT', limit + 1)) as StreamEntry[];
     const hasMore = entries.length > limit;
     return { messages: this.toMessages(room, entries.slice(0, limit).reverse()), hasMore };
   }
@@ -153,8 +169,8 @@ export class RedisRoomHistory implements RoomHistory {
   }
 
   /** Stream entries as chat messages; an entry that is not one of ours is logged and skipped. */
-  private toMessages(room: string, entries: StreamEntry[], scope?: string): ChatMessage[] {
-    const messages: ChatMessage[] = [];
+  private toMessages(room: string, entries: StreamEntry[], scope?: string): ReadMessage[] {
+    const messages: ReadMessage[] = [];
     for (const entry of entries) {
       const message = this.toMessage(room, entry, scope);
       if (message) messages.push(message);
@@ -163,7 +179,7 @@ export class RedisRoomHistory implements RoomHistory {
   }
 
   /** One stream entry as a chat message, carrying its nonce when sent under `scope`. */
-  private toMessage(room: string, [id, fields]: StreamEntry, scope?: string): ChatMessage | undefined {
+  private toMessage(room: string, [id, fields]: StreamEntry, scope?: string): ReadMessage | undefined {
     let message: string | undefined;
     let author: string | undefined;
     let nonce: string | undefined;
@@ -180,7 +196,9 @@ export class RedisRoomHistory implements RoomHistory {
       return undefined;
     }
     const stored = storedMessage({ room, ...parseStreamAuthor(author), message }, id);
-    return scope !== undefined && nonce !== undefined && sentUnder === scope ? { ...stored, nonce } : stored;
+    if (scope === undefined || nonce === undefined || sentUnder === undefined) return stored;
+    if (scope === EVERY_SENDER) return { ...stored, nonce, nonceScope: sentUnder };
+    return sentUnder === scope ? { ...stored, nonce } : stored;
   }
 }
 

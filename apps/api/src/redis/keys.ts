@@ -12,6 +12,14 @@ export const roomStreamKey = (room: string): string => `${PREFIX}room:${room}:lo
 export const roomTrimmedKey = (room: string): string => `${PREFIX}room:${room}:trimmed`;
 /** Hash of the room's present connections: channel name to username ('' for anonymous). */
 export const roomPresenceKey = (room: string): string => `${PREFIX}room:${room}:presence`;
+/** Hash of the room's named users: username to its number of connections (distinct names in O(1)). */
+export const roomPresenceUsersKey = (room: string): string => `${PREFIX}room:${room}:presence:users`;
+/** Hash of the room's presence counters: `anonymous` connections, and `version`, moved on every change. */
+export const roomPresenceStatsKey = (room: string): string => `${PREFIX}room:${room}:presence:stats`;
+/** Set for a moment after a node announced the room: no other frame until it expires (one per interval cluster-wide). */
+export const roomPresenceGateKey = (room: string): string => `${PREFIX}room:${room}:presence:gate`;
+/** Counter giving every presence change a version no earlier state of any room can have. */
+export const PRESENCE_VERSION_KEY = `${PREFIX}presence:version`;
 /** Sorted set of rooms with someone present, scored by their number of connections. */
 export const ONLINE_ROOMS_KEY = `${PREFIX}presence:online`;
 /** Set of node IDs that have (or had) presence entries, for the sweep of dead nodes. */

@@ -1,14 +1,19 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import { roomGroup } from '../layer/channel-layer.js';
-import { summarize, type Presence, type PresenceName, type RoomOnline, type RoomPresence } from '../presence/presence.js';
+import { PresenceAnnouncer, type AnnounceOptions } from '../presence/announcer.js';
+import { presenceEvent, roomPresence, type Presence, type PresenceName, type RoomOnline, type RoomPresence } from '../presence/presence.js';
 import {
   ONLINE_ROOMS_KEY,
   PRESENCE_NODES_KEY,
+  PRESENCE_VERSION_KEY,
   groupChannel,
   nodeAliveKey,
   nodeMembersKey,
+  roomPresenceGateKey,
   roomPresenceKey,
+  roomPresenceStatsKey,
+  roomPresenceUsersKey,
 } from './keys.js';
 import './scripts.js';
 
@@ -28,28 +33,34 @@ export interface RedisPresenceOptions {
   redis: Redis;
   nodeId: string;
   log: FastifyBaseLogger;
+  announce: AnnounceOptions;
   timing?: PresenceTiming;
 }
 
 /**
  * Presence across nodes that heals. Each room is a hash of its connections (channel name to
- * username); each node keeps an alive key with a short expiry, refreshed by a heartbeat, and a
- * set of its own entries. Every node sweeps: a node whose alive key has expired (killed, cut off)
- * has its entries removed and its rooms announced by the survivors. A node that finds its own
- * alive key gone (Redis restarted empty, or it was swept while cut off) adds its entries again.
- * Changes and announcements are single scripts, so a presence frame is never older than the
- * state it follows.
+ * username) with counts beside it (per user, anonymous), so a change is O(1) however big the
+ * room; each node keeps an alive key with a short expiry, refreshed by a heartbeat, and a set of
+ * its own entries. Every node sweeps: a node whose alive key has expired (killed, cut off) has
+ * its entries removed and its rooms announced by the survivors. A node that finds its own alive
+ * key gone (Redis restarted empty, or it was swept while cut off) adds its entries again.
+ *
+ * Announcements are coalesced (PresenceAnnouncer) and gated in Redis so that a room gets at most
+ * one frame per interval across the whole cluster; a frame is published only if the room has not
+ * changed since it was read, so no frame arrives after a newer one.
  */
 export class RedisPresence implements Presence {
   /** This node's members: room to channel name to user, the truth a heal restores. */
   private readonly local = new Map<string, Map<string, string | null>>();
   private readonly timing: PresenceTiming;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly announcer: PresenceAnnouncer;
   private heartbeating = false;
   private sweeping = false;
 
   private constructor(private readonly options: RedisPresenceOptions) {
     this.timing = options.timing ?? PRESENCE_TIMING;
+    this.announcer = new PresenceAnnouncer(options.announce.intervalMs, (room) => this.announce(room, true), options.log);
   }
 
   /** A presence whose node is already marked alive, so that its first members are not swept. */
@@ -76,12 +87,12 @@ export class RedisPresence implements Presence {
     const members = this.local.get(room);
     members?.delete(member);
     if (members?.size === 0) this.local.delete(room);
-    await this.remove(this.options.nodeId, room, [member], false);
+    if ((await this.remove(this.options.nodeId, room, [member], false)) > 0) this.announcer.changed(room);
   }
 
   async get(room: string): Promise<RoomPresence> {
-    const users = await this.options.redis.hvals(roomPresenceKey(room));
-    return summarize(users.map((user) => (user === '' ? null : user)));
+    const reply = await this.read(room, Number.MAX_SAFE_INTEGER, 0);
+    return reply[0] === 1 ? toPresence(reply, Number.MAX_SAFE_INTEGER) : { users: [], guests: [], anonymous: 0 };
   }
 
   async rooms(): Promise<RoomOnline[]> {
@@ -99,12 +110,15 @@ export class RedisPresence implements Presence {
     await this.restore(true);
   }
 
-  /** Stops the timers and says goodbye: this node's entries go and its rooms are announced. */
+  /** Stops the timers and says goodbye: this node's entries go and its rooms are announced at once. */
   async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.announcer.close();
     const { redis, nodeId, log } = this.options;
     try {
-      for (const [room, members] of this.local) await this.remove(nodeId, room, [...members.keys()], false);
+      for (const [room, members] of this.local) {
+        if ((await this.remove(nodeId, room, [...members.keys()], false)) > 0) await this.announce(room, false);
+      }
       this.local.clear();
       await redis.del(nodeAliveKey(nodeId));
       await redis.roomcastPresenceForgetNode(PRESENCE_NODES_KEY, nodeMembersKey(nodeId), nodeAliveKey(nodeId), nodeId);
@@ -113,33 +127,56 @@ export class RedisPresence implements Presence {
     }
   }
 
-  private add(room: string, members: Array<[string, string | null]>, announce: boolean): Promise<number> {
+  /** Adds members; the room is announced when one was new, or always with `announce`. */
+  private async add(room: string, members: Array<[string, string | null]>, announce: boolean): Promise<number> {
     const { redis, nodeId } = this.options;
     const pairs = members.flatMap(([member, user]) => [member, user ?? '']);
-    return redis.roomcastPresenceAdd(
-      roomPresenceKey(room),
-      ONLINE_ROOMS_KEY,
-      nodeMembersKey(nodeId),
-      PRESENCE_NODES_KEY,
-      room,
-      groupChannel(roomGroup(room)),
-      nodeId,
-      announce ? '1' : '0',
-      ...pairs,
-    );
+    const added = await redis.roomcastPresenceAdd(...this.countKeys(room, nodeId, PRESENCE_NODES_KEY), room, nodeId, ...pairs);
+    if (added > 0 || announce) this.announcer.changed(room);
+    return added;
   }
 
   private remove(node: string, room: string, members: string[], onlyIfDead: boolean): Promise<number> {
-    return this.options.redis.roomcastPresenceRemove(
+    const keys = this.countKeys(room, node, nodeAliveKey(node));
+    return this.options.redis.roomcastPresenceRemove(...keys, room, onlyIfDead ? '1' : '0', ...members);
+  }
+
+  /** The KEYS of the add and remove scripts (see PRESENCE_HELPERS); the fourth differs. */
+  private countKeys(room: string, node: string, fourth: string): string[] {
+    return [
       roomPresenceKey(room),
       ONLINE_ROOMS_KEY,
       nodeMembersKey(node),
-      nodeAliveKey(node),
-      room,
-      groupChannel(roomGroup(room)),
-      onlyIfDead ? '1' : '0',
-      ...members,
+      fourth,
+      roomPresenceUsersKey(room),
+      roomPresenceStatsKey(room),
+      PRESENCE_VERSION_KEY,
+    ];
+  }
+
+  private read(room: string, listMax: number, gateMs: number) {
+    return this.options.redis.roomcastPresenceRead(
+      roomPresenceKey(room),
+      roomPresenceUsersKey(room),
+      roomPresenceStatsKey(room),
+      roomPresenceGateKey(room),
+      listMax,
+      gateMs,
     );
+  }
+
+  /**
+   * Publishes the room's presence frame as it is now; with `gated`, not if another node did less
+   * than an interval ago (answers how long to wait). A frame found stale by the time it would go
+   * out is dropped: the change that made it stale is announced by its own node.
+   */
+  private async announce(room: string, gated: boolean): Promise<number> {
+    const { listMax, intervalMs } = this.options.announce;
+    const reply = await this.read(room, listMax, gated ? intervalMs : 0);
+    if (reply[0] === 0) return Math.max(1, reply[1]);
+    const event = presenceEvent(room, toPresence(reply, listMax));
+    await this.options.redis.roomcastPresencePublish(roomPresenceStatsKey(room), reply[4], groupChannel(roomGroup(room)), JSON.stringify(event));
+    return 0;
   }
 
   /** Re-adds every local member; rooms are announced when something was missing, or always. */
@@ -190,7 +227,11 @@ export class RedisPresence implements Presence {
       byRoom.set(room, [...(byRoom.get(room) ?? []), entry.slice(bar + 1)]);
     }
     let removed = 0;
-    for (const [room, members] of byRoom) removed += await this.remove(node, room, members, true);
+    for (const [room, members] of byRoom) {
+      const gone = await this.remove(node, room, members, true);
+      if (gone > 0) this.announcer.changed(room);
+      removed += gone;
+    }
     await redis.roomcastPresenceForgetNode(PRESENCE_NODES_KEY, nodeMembersKey(node), nodeAliveKey(node), node);
     if (removed > 0) log.info({ node, removed, rooms: byRoom.size }, 'removed the presence of a node that stopped answering');
   }
@@ -203,4 +244,10 @@ export class RedisPresence implements Presence {
     timer.unref();
     this.timers.push(timer);
   }
+}
+
+/** The presence a read reply describes, through the one decision both backends share. */
+function toPresence(reply: [1, number, number, number, string, string[]], listMax: number): RoomPresence {
+  const [, connections, anonymous, named, , names] = reply;
+  return roomPresence({ connections, anonymous, named }, listMax, () => names);
 }

@@ -117,81 +117,123 @@ return {1, id}
 `;
 
 /**
- * Shared by the presence scripts: keeps the online-rooms index in step with the room's hash and
- * publishes the room's presence frame, in the key order of `presenceEvent` (type, room, users,
- * guests, anonymous), users and guests distinct and sorted; a `~NAME` value is a named guest.
+ * Shared by the presence scripts, every step O(1) whatever the size of the room: the per-user
+ * and anonymous counts follow each member added or removed, the online-rooms index follows the
+ * room's size, and every change moves the room's version (from one counter, so no earlier state
+ * can have it again). Nothing here reads the whole room.
+ *
+ * A member's value is its username, `~NAME` for a named guest, '' for an anonymous one; the users
+ * hash counts connections per value (named guests too), `anonymous` every guest connection.
+ *
+ * KEYS of both scripts: room presence hash, online rooms, node members set, then 5: room users
+ * hash, 6: room stats hash, 7: version counter.
  */
 const PRESENCE_HELPERS = `
-local function recount(hash, online, room)
-  local n = redis.call('HLEN', hash)
-  if n == 0 then
-    redis.call('ZREM', online, room)
-  else
-    redis.call('ZADD', online, n, room)
+local function count(user, delta)
+  -- '' is an anonymous guest, '~NAME' a named one: both are guest connections.
+  if user == '' or string.sub(user, 1, 1) == '~' then
+    if redis.call('HINCRBY', KEYS[6], 'anonymous', delta) <= 0 then redis.call('HDEL', KEYS[6], 'anonymous') end
+  end
+  if user ~= '' and redis.call('HINCRBY', KEYS[5], user, delta) <= 0 then
+    redis.call('HDEL', KEYS[5], user)
   end
 end
 
-local function announce(hash, room, channel)
-  local seen, users, guests, anonymous = {}, {}, {}, 0
-  for _, user in ipairs(redis.call('HVALS', hash)) do
-    local guest = string.sub(user, 1, 1) == '~'
-    if user == '' or guest then anonymous = anonymous + 1 end
-    if user ~= '' and not seen[user] then
-      seen[user] = true
-      if guest then guests[#guests + 1] = string.sub(user, 2) else users[#users + 1] = user end
-    end
+local function changed(room)
+  local n = redis.call('HLEN', KEYS[1])
+  redis.call('HSET', KEYS[6], 'version', redis.call('INCR', KEYS[7]))
+  if n == 0 then
+    redis.call('ZREM', KEYS[2], room)
+    -- Kept a minute after the room empties, long enough for its last frame to go out.
+    redis.call('PEXPIRE', KEYS[6], 60000)
+  else
+    redis.call('ZADD', KEYS[2], n, room)
+    redis.call('PERSIST', KEYS[6])
   end
-  table.sort(users)
-  table.sort(guests)
-  for i, user in ipairs(users) do users[i] = cjson.encode(user) end
-  for i, guest in ipairs(guests) do guests[i] = cjson.encode(guest) end
-  local frame = '{"type":"presence","room":' .. cjson.encode(room) .. ',"users":[' .. table.concat(users, ',')
-    .. '],"guests":[' .. table.concat(guests, ',') .. '],"anonymous":' .. anonymous .. '}'
-  redis.call('PUBLISH', channel, cjson.encode({type = 'presence', frame = frame}))
 end
 `;
 
 /**
- * Adds (or re-adds, after a heal) members of one node to a room, and announces the room when a
- * member was new or when asked to.
+ * Adds (or re-adds, after a heal) members of one node to a room. The room is announced by the
+ * node afterwards (see PRESENCE_READ), not here.
  *
- * KEYS: room presence hash, online rooms, node members set, presence nodes set.
- * ARGV: room, group channel, node ID, '1' to announce even if nothing changed, then pairs of
- * member and user ('' for anonymous). Returns the number of members that were new.
+ * KEYS: as PRESENCE_HELPERS, with 4: presence nodes set.
+ * ARGV: room, node ID, then pairs of member and user ('' for anonymous).
+ * Returns the number of members that were new (or changed user).
  */
 const PRESENCE_ADD = `${PRESENCE_HELPERS}
 local room, added = ARGV[1], 0
-for i = 5, #ARGV, 2 do
-  if redis.call('HGET', KEYS[1], ARGV[i]) ~= ARGV[i + 1] then
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+for i = 3, #ARGV, 2 do
+  local member, user = ARGV[i], ARGV[i + 1]
+  local prior = redis.call('HGET', KEYS[1], member)
+  if prior ~= user then
+    if prior then count(prior, -1) end
+    redis.call('HSET', KEYS[1], member, user)
+    count(user, 1)
     added = added + 1
   end
-  redis.call('SADD', KEYS[3], room .. '|' .. ARGV[i])
+  redis.call('SADD', KEYS[3], room .. '|' .. member)
 end
-if #ARGV >= 5 then redis.call('SADD', KEYS[4], ARGV[3]) end
-recount(KEYS[1], KEYS[2], room)
-if added > 0 or ARGV[4] == '1' then announce(KEYS[1], room, ARGV[2]) end
+if #ARGV >= 3 then redis.call('SADD', KEYS[4], ARGV[2]) end
+if added > 0 then changed(room) end
 return added
 `;
 
 /**
- * Removes members of one node from a room and announces the room if any was there. With the
- * dead-only flag it does nothing while the node's alive key exists: a sweeper that read a node's
- * members just before the node came back must not remove them.
+ * Removes members of one node from a room. With the dead-only flag it does nothing while the
+ * node's alive key exists: a sweeper that read a node's members just before the node came back
+ * must not remove them.
  *
- * KEYS: room presence hash, online rooms, node members set, node alive key.
- * ARGV: room, group channel, '1' for dead-only, then members. Returns the number removed.
+ * KEYS: as PRESENCE_HELPERS, with 4: node alive key.
+ * ARGV: room, '1' for dead-only, then members. Returns the number removed.
  */
 const PRESENCE_REMOVE = `${PRESENCE_HELPERS}
-if ARGV[3] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
+if ARGV[2] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
 local room, removed = ARGV[1], 0
-for i = 4, #ARGV do
-  removed = removed + redis.call('HDEL', KEYS[1], ARGV[i])
+for i = 3, #ARGV do
+  local user = redis.call('HGET', KEYS[1], ARGV[i])
+  if user then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    count(user, -1)
+    removed = removed + 1
+  end
   redis.call('SREM', KEYS[3], room .. '|' .. ARGV[i])
 end
-recount(KEYS[1], KEYS[2], room)
-if removed > 0 then announce(KEYS[1], room, ARGV[2]) end
+if removed > 0 then changed(room) end
 return removed
+`;
+
+/**
+ * Reads what a room's presence frame needs, unless another node announced the room less than
+ * an interval ago (then answers how long until it may). Names are read only for a room of at
+ * most the list limit; a larger one costs the same as an empty one.
+ *
+ * KEYS: room presence hash, room users hash, room stats hash, announce gate.
+ * ARGV: list limit, interval ms (0: no gate).
+ * Returns {0, ms to wait} or {1, connections, anonymous, distinct named users, version, names}.
+ */
+const PRESENCE_READ = `
+local interval = tonumber(ARGV[2])
+if interval > 0 and not redis.call('SET', KEYS[4], '1', 'PX', interval, 'NX') then
+  return {0, redis.call('PTTL', KEYS[4])}
+end
+local size = redis.call('HLEN', KEYS[1])
+local stats = redis.call('HMGET', KEYS[3], 'anonymous', 'version')
+local names = {}
+if size <= tonumber(ARGV[1]) then names = redis.call('HKEYS', KEYS[2]) end
+return {1, size, tonumber(stats[1] or '0'), redis.call('HLEN', KEYS[2]), stats[2] or '0', names}
+`;
+
+/**
+ * Publishes a presence frame built from the state at `version`, unless the room changed since:
+ * a newer frame is then on its way, and this one must not arrive after it.
+ *
+ * KEYS: room stats hash. ARGV: version, group channel, event JSON. Returns 1 when published.
+ */
+const PRESENCE_PUBLISH = `
+if (redis.call('HGET', KEYS[1], 'version') or '0') ~= ARGV[1] then return 0 end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
 `;
 
 /**
@@ -205,6 +247,33 @@ if redis.call('EXISTS', KEYS[3]) == 0 and redis.call('SCARD', KEYS[2]) == 0 then
   return redis.call('SREM', KEYS[1], ARGV[1])
 end
 return 0
+`;
+
+/**
+ * Where a capped replay starts (RoomHistory.replayStart): walks the log newest first, in pages,
+ * adding up each entry's frame size as frameBytesEstimate does (text, user and ID bytes plus the
+ * fixed overhead, which includes the room's), and answers with one ID, so the node never
+ * receives the megabytes it would skip.
+ *
+ * KEYS: log stream. ARGV: since ID, max bytes, overhead per entry.
+ * Returns {start-after ID, 1 if cut else 0}.
+ */
+const REPLAY_START = `
+local since, max, overhead = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local bytes, upper = 0, '+'
+while true do
+  local entries = redis.call('XREVRANGE', KEYS[1], upper, '(' .. since, 'COUNT', 100)
+  for _, entry in ipairs(entries) do
+    local size, fields = overhead + #entry[1], entry[2]
+    for i = 1, #fields - 1, 2 do
+      if fields[i] == 'message' or fields[i] == 'user' then size = size + #fields[i + 1] end
+    end
+    bytes = bytes + size
+    if bytes > max then return {entry[1], 1} end
+  end
+  if #entries < 100 then return {since, 0} end
+  upper = '(' .. entries[#entries][1]
+end
 `;
 
 /**
@@ -236,10 +305,13 @@ return {allowed, retry}
 const SCRIPTS = {
   roomcastAppend: { numberOfKeys: 2, lua: APPEND },
   roomcastAppendOnce: { numberOfKeys: 3, lua: APPEND_ONCE },
-  roomcastPresenceAdd: { numberOfKeys: 4, lua: PRESENCE_ADD },
-  roomcastPresenceRemove: { numberOfKeys: 4, lua: PRESENCE_REMOVE },
+  roomcastPresenceAdd: { numberOfKeys: 7, lua: PRESENCE_ADD },
+  roomcastPresenceRemove: { numberOfKeys: 7, lua: PRESENCE_REMOVE },
+  roomcastPresenceRead: { numberOfKeys: 4, lua: PRESENCE_READ },
+  roomcastPresencePublish: { numberOfKeys: 1, lua: PRESENCE_PUBLISH },
   roomcastPresenceForgetNode: { numberOfKeys: 3, lua: PRESENCE_FORGET_NODE },
   roomcastTakeToken: { numberOfKeys: 1, lua: TAKE_TOKEN },
+  roomcastReplayStart: { numberOfKeys: 1, lua: REPLAY_START },
 } as const;
 
 type Arg = string | number;
@@ -248,10 +320,20 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     roomcastAppend(stream: string, trimmed: string, ...argv: Arg[]): Result<string, Context>;
     roomcastAppendOnce(stream: string, trimmed: string, publishKey: string, ...argv: Arg[]): Result<[number, string, string[]?], Context>;
-    roomcastPresenceAdd(hash: string, online: string, nodeMembers: string, nodes: string, ...argv: Arg[]): Result<number, Context>;
-    roomcastPresenceRemove(hash: string, online: string, nodeMembers: string, alive: string, ...argv: Arg[]): Result<number, Context>;
+    roomcastPresenceAdd(...keysAndArgv: Arg[]): Result<number, Context>;
+    roomcastPresenceRemove(...keysAndArgv: Arg[]): Result<number, Context>;
+    roomcastPresenceRead(
+      hash: string,
+      users: string,
+      stats: string,
+      gate: string,
+      listMax: number,
+      intervalMs: number,
+    ): Result<[0, number] | [1, number, number, number, string, string[]], Context>;
+    roomcastPresencePublish(stats: string, version: string, channel: string, event: string): Result<number, Context>;
     roomcastPresenceForgetNode(nodes: string, nodeMembers: string, alive: string, node: string): Result<number, Context>;
     roomcastTakeToken(bucket: string, rate: number, burst: number): Result<[number, number], Context>;
+    roomcastReplayStart(stream: string, since: string, maxBytes: number, overhead: number): Result<[string, number], Context>;
   }
 }
 

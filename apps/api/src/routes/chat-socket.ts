@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { CLIENT_ID_PATTERN, CLOSE, isMessageId } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import { Replays } from '../consumers/replay.js';
 import { RoomConsumer } from '../consumers/room-consumer.js';
 import { httpError } from '../errors.js';
 import { SECURITY, refusals } from '../openapi/route-docs.js';
@@ -81,6 +82,7 @@ function startHeartbeat(app: FastifyInstance, intervalMs: number): void {
  * plain HTTP status with a JSON body; after the upgrade the consumer answers with error frames.
  */
 export default async function chatSocketRoutes(app: FastifyInstance): Promise<void> {
+  const { config } = app;
   const budgets = new MessageBudgets(app.config);
   app.addHook('onClose', async () => budgets.close());
   // A direct client's connection was counted when it was accepted; one that came through a
@@ -98,6 +100,17 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
       }
     }
   };
+  // A resume reads history: at most RESUME_RATE a second per address (across nodes on Redis).
+  const requireResumeAllowance = async (request: FastifyRequest): Promise<void> => {
+    if ((request.query as { since?: unknown }).since === undefined || config.resumeRate === 0) return;
+    // A limiter that cannot answer (Redis away) lets the resume in: the replay budget still bounds it.
+    const decision = await app.backend.limiter.take(`resume:${clientKey(request.ip)}`, config.resumeRate, config.resumeRate * 2).catch(() => undefined);
+    if (decision && !decision.allowed) {
+      const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+      throw httpError('rate_limited', `At most ${config.resumeRate} resumes a second per address; try again shortly.`, seconds);
+    }
+  };
+  const replays = new Replays({ history: app.backend.history, maxBytes: config.resumeMaxBytes, bufferPerIp: config.resumeBufferPerIp });
   startHeartbeat(app, app.config.heartbeatMs);
 
   const socketSchema = {
@@ -135,7 +148,7 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
       schema: socketSchema,
       // @fastify/websocket hides socket routes from the OpenAPI document; this one is the API's heart.
       config: { acceptsUpgrade: true, swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }) },
-      preValidation: [requireRoom, requireAllowedOrigin, requireValidQuery, requireConnectionSlot, identifySocket],
+      preValidation: [requireRoom, requireAllowedOrigin, requireValidQuery, requireConnectionSlot, requireResumeAllowance, identifySocket],
     },
     (socket, request) => {
       const identity = request.identity ?? { kind: 'guest', user: null };
@@ -147,6 +160,7 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
         budgets,
         since: request.query.since,
         clientId: request.query.client,
+        replays,
         backend: app.backend,
         publisher: app.publisher,
         config: app.config,

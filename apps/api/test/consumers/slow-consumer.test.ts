@@ -27,7 +27,8 @@ describe('slow consumer', () => {
   });
 
   it('closes a reader that stops reading with 1013 while the room goes on, and it resumes with nothing lost', async () => {
-    node = await startNode({ slowConsumerBytes: HIGH_WATER_BYTES, historyLimit: 10_000, ...UNLIMITED_SENDS });
+    // Its resume replays megabytes: above the default cap on one resume's replay.
+    node = await startNode({ slowConsumerBytes: HIGH_WATER_BYTES, historyLimit: 10_000, ...UNLIMITED_SENDS, resumeMaxBytes: 64 * 1024 * 1024 });
     const sender = await open();
     const reader = await open();
     const slow = await open();

@@ -1,5 +1,6 @@
 import { compareMessageIds, serializeFrame, withNonce, type ChatMessage } from '@roomcast/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { frameBytesEstimate } from '../../src/history/room-history.js';
 import { roomGroup } from '../../src/layer/channel-layer.js';
 import { RecordingChannel, type BackendFactory } from '../backends.js';
 import { eventually } from '../helpers.js';
@@ -94,6 +95,24 @@ export function historySuite(factory: BackendFactory): void {
         expect(event.frame).toBe(serializeFrame(message));
       }
       expect(elsewhere.events).toHaveLength(0);
+    });
+
+    it('reads after an ID in pages, and works out where a replay capped in bytes starts', async () => {
+      const { history } = await factory.create();
+      const stored: ChatMessage[] = [];
+      for (let n = 0; n < 30; n += 1) stored.push(await history.append(draft(`${n} ${'é'.repeat(100)}`, n % 3 ? 'alice' : null)));
+      expect(await history.readAfter('lobby', stored[4]!.id, 10)).toEqual({ messages: stored.slice(5, 15), complete: true });
+      expect(await history.readAfter('lobby', stored[25]!.id, 10)).toEqual({ messages: stored.slice(26), complete: true });
+      expect(await history.replayStart('lobby', '0-0', 1_000_000)).toEqual({ after: '0-0', cut: false });
+      expect(await history.replayStart('lobby', stored[20]!.id, 1_000_000)).toEqual({ after: stored[20]!.id, cut: false });
+      // Room for the newest ten and a bit: the eleventh from the end is where the replay starts
+      // after, by the same estimate on both backends (the Redis script counts it in Lua).
+      const tenth = stored.slice(20).reduce((sum, message) => sum + frameBytesEstimate(message), 0);
+      const start = await history.replayStart('lobby', '0-0', tenth + 50);
+      expect(start).toEqual({ after: stored[19]!.id, cut: true });
+      expect(await history.replayStart('lobby', stored[19]!.id, tenth + 50)).toEqual({ after: stored[19]!.id, cut: false });
+      expect(await history.replayStart('lobby', stored[18]!.id, tenth + 50)).toEqual({ after: stored[19]!.id, cut: true });
+      expect(await history.replayStart('empty-room', '0-0', 100)).toEqual({ after: '0-0', cut: false });
     });
 
     it('keeps any text intact: quotes, backslashes, markup, emoji, newlines', async () => {

@@ -11,7 +11,7 @@ export function presenceSuite(factory: BackendFactory): void {
     afterAll(() => factory.tearDown());
     afterEach(() => factory.reset());
 
-    it('announces the room on every join and leave: names once each, sorted, anonymous counted', async () => {
+    it('announces the room after joins and leaves: names once each, sorted, anonymous counted, the latest state last', async () => {
       const { layer, presence } = await factory.create();
       const watcher = new RecordingChannel(layer.newChannelName());
       await layer.groupAdd(roomGroup('lobby'), watcher);
@@ -20,15 +20,59 @@ export function presenceSuite(factory: BackendFactory): void {
       await presence.join('lobby', 'c3', null);
       await presence.join('lobby', 'c4', 'bob');
       await presence.leave('lobby', 'c2');
-      await eventually(() => watcher.events.length === 5, 5000, 'five presence frames');
-      expect(watcher.events.map((event) => event.frame)).toEqual([
-        serializeFrame({ type: 'presence', room: 'lobby', users: ['bob'], guests: [], anonymous: 0 }),
-        serializeFrame({ type: 'presence', room: 'lobby', users: ['alice', 'bob'], guests: [], anonymous: 0 }),
-        serializeFrame({ type: 'presence', room: 'lobby', users: ['alice', 'bob'], guests: [], anonymous: 1 }),
-        serializeFrame({ type: 'presence', room: 'lobby', users: ['alice', 'bob'], guests: [], anonymous: 1 }),
-        serializeFrame({ type: 'presence', room: 'lobby', users: ['bob'], guests: [], anonymous: 1 }),
-      ]);
+      const last = serializeFrame({ type: 'presence', room: 'lobby', users: ['bob'], guests: [], anonymous: 1 });
+      await eventually(() => watcher.events.at(-1)?.frame === last, 5000, 'the final presence frame');
+      // Coalesced: the first change at once, the rest folded into one frame an interval later.
+      expect(watcher.events.length).toBeLessThanOrEqual(2);
       expect(await presence.get('lobby')).toEqual({ users: ['bob'], guests: [], anonymous: 1 });
+    });
+
+    it('sends a room at most one frame per interval however fast members come and go', async () => {
+      const { layer, presence } = await factory.create({ presence: { presenceIntervalMs: 100, presenceListMax: 1000 } });
+      const watcher = new RecordingChannel(layer.newChannelName());
+      await layer.groupAdd(roomGroup('busy'), watcher);
+      const started = Date.now();
+      for (let index = 0; index < 200; index += 1) {
+        await presence.join('busy', `m${index}`, index % 2 === 0 ? null : `user${index % 10}`);
+        if (index % 20 === 0) await sleep(25);
+      }
+      await eventually(() => watcher.frames('presence').at(-1)?.anonymous === 100, 5000, 'the final state');
+      await sleep(250);
+      const elapsed = Date.now() - started;
+      expect(watcher.frames('presence').at(-1)).toEqual({
+        type: 'presence',
+        room: 'busy',
+        users: ['user1', 'user3', 'user5', 'user7', 'user9'],
+        guests: [],
+        anonymous: 100,
+      });
+      // One frame per 100 ms interval (plus the first), not one per join.
+      expect(watcher.events.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 2);
+      expect(watcher.events.length).toBeLessThan(50);
+    });
+
+    it('gives counts, not names, for a room above the list limit', async () => {
+      const { layer, presence } = await factory.create({ presence: { presenceListMax: 3 } });
+      const watcher = new RecordingChannel(layer.newChannelName());
+      await layer.groupAdd(roomGroup('hall'), watcher);
+      await presence.join('hall', 'h1', 'alice');
+      await presence.join('hall', 'h2', 'bob');
+      await presence.join('hall', 'h3', 'alice');
+      await eventually(() => watcher.frames('presence').at(-1)?.users !== undefined && (watcher.frames('presence').at(-1)!.users as string[]).length === 2, 5000, 'names while small');
+      expect(watcher.frames('presence').at(-1)).toEqual({ type: 'presence', room: 'hall', users: ['alice', 'bob'], guests: [], anonymous: 0 });
+      await presence.join('hall', 'h4', null);
+      await presence.join('hall', 'h5', 'carol');
+      await eventually(() => watcher.frames('presence').at(-1)?.count === 3, 5000, 'counts once large');
+      expect(watcher.frames('presence').at(-1)).toEqual({ type: 'presence', room: 'hall', users: [], guests: [], anonymous: 1, count: 3 });
+      // Back at the limit: names again.
+      await presence.leave('hall', 'h5');
+      await presence.leave('hall', 'h4');
+      await eventually(() => watcher.frames('presence').at(-1)?.count === undefined, 5000, 'names again');
+      expect(watcher.frames('presence').at(-1)).toEqual({ type: 'presence', room: 'hall', users: ['alice', 'bob'], guests: [], anonymous: 0 });
+      // The full list is still there for whoever asks.
+      await presence.join('hall', 'h6', 'dave');
+      await presence.join('hall', 'h7', 'erin');
+      expect(await presence.get('hall')).toEqual({ users: ['alice', 'bob', 'dave', 'erin'], guests: [], anonymous: 0 });
     });
 
     it('says nothing when a member that is not there leaves', async () => {
@@ -39,9 +83,10 @@ export function presenceSuite(factory: BackendFactory): void {
       await presence.leave('lobby', 'ghost');
       await presence.leave('lobby', 'c1');
       await presence.leave('lobby', 'c1');
-      await eventually(() => watcher.events.length >= 2, 5000, 'two frames');
-      await sleep(150);
-      expect(watcher.frames('presence').map((frame) => frame.anonymous)).toEqual([1, 0]);
+      await eventually(() => watcher.frames('presence').at(-1)?.anonymous === 0, 5000, 'the room empty');
+      await sleep(600);
+      // The ghost's leave changed nothing: the frames say one anonymous member, then none.
+      expect([...new Set(watcher.frames('presence').map((frame) => frame.anonymous))]).toEqual([1, 0]);
       expect(await presence.get('lobby')).toEqual({ users: [], guests: [], anonymous: 0 });
     });
 

@@ -11,6 +11,8 @@ export const loadConfig = (redisUrl: string, overrides: Partial<Config> = {}): P
   redisUrl,
   ...UNLIMITED_SENDS,
   publishRate: 0,
+  // Every test client comes from 127.0.0.1: hundreds of resumes a minute from one address.
+  resumeRate: 0,
   historyLimit: 10_000,
   apiKeys: [{ key: API_KEY, name: 'svc' }],
   ...overrides,

@@ -37,11 +37,16 @@ export interface Presence {
   users: string[];
   guests: string[];
   anonymous: number;
+  /** In a large room, the number of distinct names present (users and named guests); `users` and `guests` are then empty. */
+  count?: number;
 }
 
 /** An ended client whose unconfirmed sends should wait for the next connection, not fail. */
 const keepsSendsPending = (error: unknown): boolean =>
   error instanceof RoomClosed && (error.closeCode === CLOSE.signedOut || error.refusal !== undefined);
+
+/** Everyone present: signed-in users (listed, or in a large room counted with named guests) and guest connections. */
+export const presentCount = (presence: Presence): number => (presence.count ?? presence.users.length) + presence.anonymous;
 
 /**
  * A room as the view needs it: history then live messages with no gap, this page's sends from
@@ -176,7 +181,9 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     // Events from a client we replaced or closed are ignored: `client !== current`.
     current.on('message', (message) => current === client && receive(message));
     current.on('presence', (frame: PresenceFrame) => {
-      if (current === client) presence.value = { users: frame.users, guests: frame.guests ?? [], anonymous: frame.anonymous };
+      if (current === client) {
+        presence.value = { users: frame.users, guests: frame.guests ?? [], anonymous: frame.anonymous, ...(frame.count === undefined ? {} : { count: frame.count }) };
+      }
     });
     current.on('typing', (frame) => current === client && typists.saw(displayName(frame)));
     current.on('recovered', (frame) => {
