@@ -1,10 +1,11 @@
 import websocket from '@fastify/websocket';
-import { CLOSE, MAX_BODY_BYTES, MAX_FRAME_BYTES } from '@roomcast/protocol';
+import { CLOSE, MAX_BODY_BYTES, MAX_FRAME_BYTES, SUBPROTOCOL } from '@roomcast/protocol';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
 import { installErrorHandlers } from './errors.js';
 import backendPlugin from './plugins/backend.js';
+import djangoPlugin, { type DjangoPluginOptions } from './plugins/django.js';
 import securityHeaders from './plugins/security-headers.js';
 import sessionPlugin from './plugins/session.js';
 import staticPlugin from './plugins/static.js';
@@ -20,6 +21,8 @@ export { loadConfig, testConfig, ConfigError } from './config.js';
 export interface BuildOptions {
   /** Where log lines go (tests capture them); default stdout. */
   logStream?: NodeJS.WritableStream;
+  /** Options of the Django Channels bridge (tests shorten its periods). */
+  django?: DjangoPluginOptions;
 }
 
 /** How long shutdown waits for sockets to finish their close handshake before cutting them. */
@@ -74,9 +77,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(securityHeaders);
   await app.register(backendPlugin);
+  await app.register(djangoPlugin, options.django ?? {});
   await app.register(sessionPlugin);
   await app.register(websocket, {
-    options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },
+    options: {
+      maxPayload: MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+      // `roomcast.v1` when offered (every frame); otherwise none: the Django tutorial's page, which
+      // gets only what carries a `message`.
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    },
     // A socket that errors (a client vanishing mid-frame) is cut; its close handler leaves the room.
     errorHandler: (error, socket, request) => {
       request.log.debug({ err: error }, 'socket error');

@@ -11,11 +11,20 @@ export class Metrics {
   messagesOut = 0;
   slowConsumerCloses = 0;
   redisReconnects = 0;
+  /** Django Channels bridge: messages from Django stored, and messages sent to Django. */
+  djangoReceived = 0;
+  djangoSent = 0;
+  readonly djangoDrops = new Map<string, number>();
   readonly refusedFrames = new Map<string, number>();
   readonly httpPublishes = new Map<string, number>();
   private readonly latencyCounts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
   private latencySum = 0;
   private latencyCount = 0;
+
+  /** A message the Django bridge dropped, by reason (not msgpack, unknown type, over capacity...). */
+  djangoDropped(reason: string): void {
+    this.djangoDrops.set(reason, (this.djangoDrops.get(reason) ?? 0) + 1);
+  }
 
   refused(code: string): void {
     this.refusedFrames.set(code, (this.refusedFrames.get(code) ?? 0) + 1);
@@ -55,6 +64,16 @@ export class Metrics {
       'counter',
       'Client frames refused, by error code.',
       [...this.refusedFrames].map(([code, count]) => `roomcast_refused_frames_total{code="${code}"} ${count}`),
+    );
+    metric('roomcast_django_received_total', 'counter', 'Messages from the Django channel layer stored on this node.', [
+      `roomcast_django_received_total ${this.djangoReceived}`,
+    ]);
+    metric('roomcast_django_sent_total', 'counter', 'Messages sent from this node to Django groups.', [`roomcast_django_sent_total ${this.djangoSent}`]);
+    metric(
+      'roomcast_django_dropped_total',
+      'counter',
+      'Messages the Django bridge dropped, by reason.',
+      [...this.djangoDrops].map(([reason, count]) => `roomcast_django_dropped_total{reason="${reason}"} ${count}`),
     );
     let cumulative = 0;
     const buckets = LATENCY_BUCKETS_MS.map((bound, index) => {

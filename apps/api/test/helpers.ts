@@ -1,5 +1,5 @@
 import { eventually } from '@roomcast/testing';
-import { parseServerFrame, type ChatMessage, type ServerFrame } from '@roomcast/protocol';
+import { SUBPROTOCOL, parseServerFrame, type ChatMessage, type ServerFrame } from '@roomcast/protocol';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { buildApp, type BuildOptions } from '../src/app.js';
@@ -45,6 +45,8 @@ export async function startNode(overrides: Partial<Config> = {}, options: BuildO
 export interface SocketOptions {
   since?: string;
   headers?: Record<string, string>;
+  /** Subprotocols offered; default `roomcast.v1`. */
+  protocols?: string[];
 }
 
 /** A raw `ws` client that records every frame, for assertions on exactly what the server sent. */
@@ -56,8 +58,9 @@ export class TestSocket {
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: Array<() => void> = [];
 
-  constructor(url: string, headers?: Record<string, string>) {
-    this.ws = new WebSocket(url, headers ? { headers } : {});
+  /** Offers the `roomcast.v1` subprotocol (every frame) unless `protocols` says otherwise ([] for none). */
+  constructor(url: string, headers?: Record<string, string>, protocols: string[] = [SUBPROTOCOL]) {
+    this.ws = new WebSocket(url, protocols, headers ? { headers } : {});
     this.ws.on('message', (data) => {
       const text = data.toString();
       this.raw.push(text);
@@ -91,7 +94,7 @@ export class TestSocket {
   static connect(base: string, room: string, options: SocketOptions = {}): TestSocket {
     const url = new URL(`/ws/chat/${room}/`, base.replace(/^http/, 'ws'));
     if (options.since !== undefined) url.searchParams.set('since', options.since);
-    return new TestSocket(url.toString(), options.headers);
+    return new TestSocket(url.toString(), options.headers, options.protocols);
   }
 
   /** Chat messages received, in order. */

@@ -2,6 +2,7 @@ import {
   CLOSE,
   SERVER_FRAME,
   compareMessageIds,
+  SUBPROTOCOL,
   errorFrame,
   serializeFrame,
   withNonce,
@@ -73,6 +74,12 @@ export class RoomConsumer implements Channel {
   /** A resync asked for while a catch-up was running; done once it ends. */
   private resyncPending = false;
   private readonly joinedAt = Date.now();
+  /**
+   * Whether the client offered the `roomcast.v1` subprotocol and gets every frame. One that did
+   * not (the Django tutorial's page appends `data.message` for each frame it gets) is sent only
+   * chat messages and error frames that carry a `message`.
+   */
+  private readonly full: boolean;
   private lastTypingAt = 0;
 
   constructor(
@@ -84,6 +91,7 @@ export class RoomConsumer implements Channel {
     const rate = ctx.config.socketRate;
     this.bucket = rate > 0 ? new TokenBucket(rate, rate * 2) : undefined;
     this.stream = directStream(socket);
+    this.full = socket.protocol === SUBPROTOCOL;
   }
 
   get room(): string {
@@ -133,7 +141,7 @@ export class RoomConsumer implements Channel {
   /** Sends what the socket missed, then the live events that came meanwhile, with no duplicate. */
   private async resume(since: string): Promise<void> {
     const complete = await this.catchUp(since);
-    this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
+    if (this.full) this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
     this.release();
   }
 
@@ -151,7 +159,7 @@ export class RoomConsumer implements Channel {
     const since = this.lastSentId ?? `${Math.max(0, this.joinedAt - RESYNC_CLOCK_ALLOWANCE_MS)}-0`;
     this.catchUpRetrying(since).then(
       (complete) => {
-        if (!complete) this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
+        if (!complete && this.full) this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
         this.release();
       },
       (error: unknown) => {
@@ -198,6 +206,8 @@ export class RoomConsumer implements Channel {
 
   /** Called by the channel layer for every event of the room's group. */
   deliver(event: GroupEvent): void {
+    // Decided per event type, not per copy: the shared frame bytes stay shared.
+    if (!this.full && event.type !== SERVER_FRAME.chatMessage) return;
     if (this.held) {
       this.held.push(event);
       return;
@@ -276,7 +286,8 @@ export class RoomConsumer implements Channel {
   private refuse(code: ErrorCode, reason: string, nonce?: string, retryAfterMs?: number): void {
     this.ctx.metrics.refused(code);
     const extra = { ...(nonce === undefined ? {} : { nonce }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
-    this.sendText(serializeFrame(errorFrame(code, reason, extra)));
+    const frame = errorFrame(code, reason, extra);
+    this.sendText(serializeFrame(this.full ? frame : { ...frame, message: reason }));
   }
 
   /** Sends a frame made for this socket alone, unless it is gone or too slow. */

@@ -20,6 +20,12 @@ export class PublishPending extends Error {
   }
 }
 
+/**
+ * Told of every message newly stored through this publisher (so once per message in the cluster:
+ * each is published on one node), with the bridge it came in through, if any.
+ */
+export type StoredListener = (message: ChatMessage, bridge: string | undefined) => void;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -29,13 +35,32 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * `Idempotency-Key`), a repeat within 24 hours stores nothing and returns the first message.
  */
 export class Publisher {
+  private readonly storedListeners: StoredListener[] = [];
+
   constructor(
     private readonly history: RoomHistory,
     private readonly idempotency: IdempotencyStore,
     private readonly metrics: Metrics,
   ) {}
 
-  async publish(draft: MessageDraft, origin: AppendOrigin = {}, dedupeKey?: string): Promise<Published> {
+  /** Runs `listener` after each new message is stored (not for duplicates). */
+  onStored(listener: StoredListener): void {
+    this.storedListeners.push(listener);
+  }
+
+  /**
+   * `bridge` names where a message comes from when that is a bridge (`django`), so that the
+   * bridge's own listener does not send it back.
+   */
+  async publish(draft: MessageDraft, origin: AppendOrigin = {}, dedupeKey?: string, bridge?: string): Promise<Published> {
+    const published = await this.store(draft, origin, dedupeKey);
+    if (!published.duplicate) {
+      for (const listener of this.storedListeners) listener(published.message, bridge);
+    }
+    return published;
+  }
+
+  private async store(draft: MessageDraft, origin: AppendOrigin, dedupeKey: string | undefined): Promise<Published> {
     if (dedupeKey === undefined) return { message: await this.append(draft, origin), duplicate: false };
     if (this.history.appendOnce) return this.publishOnce(draft, origin, dedupeKey);
     const deadline = Date.now() + PENDING_WAIT_MS;

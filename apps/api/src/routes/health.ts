@@ -6,8 +6,11 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
 
   app.get('/readyz', async (_request, reply) => {
     const ready = await app.backend.ready().catch(() => false);
-    if (ready) return { status: 'ready', backend: app.backend.kind };
-    return reply.status(503).send(errorBody('unavailable', `The ${app.backend.kind} backend does not answer.`));
+    if (!ready) return reply.status(503).send(errorBody('unavailable', `The ${app.backend.kind} backend does not answer.`));
+    if (app.django && !(await app.django.ready().catch(() => false))) {
+      return reply.status(503).send(errorBody('unavailable', "The Django channel layer's Redis does not answer."));
+    }
+    return { status: 'ready', backend: app.backend.kind };
   });
 
   app.get('/metrics', async (_request, reply) => {
