@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { assertDjangoInstalled, manage, startDaphne, type Daphne, type DjangoEnv } from '@roomcast/testing';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
+import type { BuildOptions } from '../../src/app.js';
 import type { DjangoConfig } from '../../src/config.js';
 import type { DjangoTiming } from '../../src/django/bridge.js';
-import { eventually, startNode, startRedis, type TestNode, type TestRedis } from '../helpers.js';
+import { eventually, startNode, type TestNode, type TestRedis } from '../helpers.js';
 
 export { assertDjangoInstalled, manage, startDaphne, type Daphne, type DjangoEnv };
 
@@ -24,7 +25,7 @@ export function djangoConfig(env: DjangoEnv): DjangoConfig {
 }
 
 /** A Roomcast node on `roomcastRedis` (or embedded) bridged to the Django layer of `env`. */
-export async function startBridgedNode(env: DjangoEnv, roomcastRedis: TestRedis | undefined): Promise<TestNode> {
+export async function startBridgedNode(env: DjangoEnv, roomcastRedis: TestRedis | undefined, options: BuildOptions = {}): Promise<TestNode> {
   return startNode(
     {
       ...(roomcastRedis ? { redisUrl: roomcastRedis.url } : {}),
@@ -32,8 +33,9 @@ export async function startBridgedNode(env: DjangoEnv, roomcastRedis: TestRedis 
       apiKeys: [{ key: API_KEY, name: 'service' }],
       socketRate: 0,
       publishRate: 0,
+      ...(options.logStream ? { logLevel: 'info' } : {}),
     },
-    { django: { timing: FAST } },
+    { django: { timing: FAST }, ...options },
   );
 }
 
@@ -103,3 +105,10 @@ export async function history(node: TestNode, room: string): Promise<string[]> {
 }
 
 export const numbered = (text: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${text} ${i + 1}`);
+
+/** A `/metrics` sample's value (0 when absent). */
+export async function metric(node: TestNode, sample: string): Promise<number> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const line = text.split('\n').find((entry) => entry.startsWith(`${sample} `));
+  return line === undefined ? 0 : Number(line.slice(sample.length + 1));
+}
