@@ -75,9 +75,8 @@ export class RoomConsumer implements Channel {
   private resyncPending = false;
   private readonly joinedAt = Date.now();
   /**
-   * Whether the client offered the `roomcast.v1` subprotocol and gets every frame. One that did
-   * not (the Django tutorial's page appends `data.message` for each frame it gets) is sent only
-   * chat messages and error frames that carry a `message`.
+   * Whether the client offered the `roomcast.v1` subprotocol and gets every frame; one that did
+   * not is a ChatOnlyConsumer, and gets no `recovered` frames and a `message` on error frames.
    */
   private readonly full: boolean;
   private lastTypingAt = 0;
@@ -206,8 +205,6 @@ export class RoomConsumer implements Channel {
 
   /** Called by the channel layer for every event of the room's group. */
   deliver(event: GroupEvent): void {
-    // Decided per event type, not per copy: the shared frame bytes stay shared.
-    if (!this.full && event.type !== SERVER_FRAME.chatMessage) return;
     if (this.held) {
       this.held.push(event);
       return;
@@ -347,5 +344,17 @@ export class RoomConsumer implements Channel {
         }
       },
     );
+  }
+}
+
+/**
+ * The socket of a client that did not offer `roomcast.v1`, such as the Django tutorial's page,
+ * which appends `data.message` for every frame: it gets chat messages only (and error frames that
+ * carry a `message`). Decided per event type, not per copy, so the shared frame bytes stay shared;
+ * a subclass keeps the check off the path of every other socket.
+ */
+export class ChatOnlyConsumer extends RoomConsumer {
+  override deliver(event: GroupEvent): void {
+    if (event.type === SERVER_FRAME.chatMessage) super.deliver(event);
   }
 }

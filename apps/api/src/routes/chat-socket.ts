@@ -1,9 +1,9 @@
 import { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { isMessageId } from '@roomcast/protocol';
+import { SUBPROTOCOL, isMessageId } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { RoomConsumer } from '../consumers/room-consumer.js';
+import { ChatOnlyConsumer, RoomConsumer } from '../consumers/room-consumer.js';
 import { httpError } from '../errors.js';
 import { requireAllowedOrigin, requireRoom } from './guards.js';
 
@@ -110,7 +110,8 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
       preValidation: [requireRoom, requireAllowedOrigin, requireSocketUser, requireValidSince, requireConnectionSlot],
     },
     (socket, request) => {
-      const consumer = new RoomConsumer(socket, {
+      const Consumer = socket.protocol === SUBPROTOCOL ? RoomConsumer : ChatOnlyConsumer;
+      const consumer = new Consumer(socket, {
         room: request.params.room,
         user: request.user?.username ?? null,
         since: request.query.since,
