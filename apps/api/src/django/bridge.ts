@@ -30,6 +30,8 @@ export const DJANGO_TIMING: DjangoTiming = { leaseMs: 2000, pollMs: 20, membersh
 
 /** Messages taken from the channel in one step. */
 const RECEIVE_BATCH = 100;
+/** Stored messages sent to Django together. */
+const SEND_BATCH = 64;
 /** Stored messages waiting to be sent to Django while its Redis is away; beyond this the oldest go. */
 const OUTBOX_LIMIT = 10_000;
 
@@ -277,21 +279,22 @@ export class DjangoBridge {
 
   private async drain(): Promise<void> {
     while (this.outbox.length > 0 && !this.closing) {
-      const message = this.outbox[0]!;
-      // Django's layer would have expired it by now: sending it late would show it out of place.
-      if (Date.now() - message.ts > LAYER_EXPIRY_S * 1000) {
-        this.outbox.shift();
-        this.drop('expired', 'held longer than the layer expiry while Django\'s Redis was away', message.room);
+      // Django's layer would have expired these by now: sent late, they would show out of place.
+      while (this.outbox.length > 0 && Date.now() - this.outbox[0]!.ts > LAYER_EXPIRY_S * 1000) {
+        const stale = this.outbox.shift()!;
+        this.drop('expired', "held longer than the layer expiry while Django's Redis was away", stale.room);
+      }
+      // Sent together, in order: one connection carries the commands in the order they are issued.
+      const batch = this.outbox.slice(0, SEND_BATCH);
+      const results = await Promise.allSettled(batch.map((message) => this.groupSend(message)));
+      const failed = batch.filter((_, index) => results[index]!.status === 'rejected');
+      this.outbox.splice(0, batch.length, ...failed);
+      if (failed.length === 0) {
+        this.recovered();
         continue;
       }
-      try {
-        await this.groupSend(message);
-        this.outbox.shift();
-        this.recovered();
-      } catch (error) {
-        this.failed(error, 'sending to Django');
-        await this.pause(this.timing.retryMs);
-      }
+      this.failed((results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason, 'sending to Django');
+      await this.pause(this.timing.retryMs);
     }
     this.draining = false;
   }

@@ -58,8 +58,17 @@ declare module 'ioredis' {
   }
 }
 
-/** `time.time()`: seconds, with a fraction. */
-const now = (): number => Date.now() / 1000;
+let lastTime = 0;
+/**
+ * `time.time()`: seconds, with a fraction, and here never the same twice: a channel is a sorted
+ * set ordered by this score, and two messages with equal scores would be ordered by their random
+ * prefix bytes instead of by when they were sent (Date.now() alone ties within a millisecond).
+ */
+function now(): number {
+  const time = (performance.timeOrigin + performance.now()) / 1000;
+  lastTime = time > lastTime ? time : lastTime + 1e-6;
+  return lastTime;
+}
 
 /** BaseChannelLayer.non_local_name: `a.b!c` is stored under `a.b!`. */
 export function nonLocalName(channel: string): string {

@@ -1,9 +1,10 @@
+import { compareMessageIds } from '@roomcast/protocol';
 import { runPython } from '@roomcast/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayerCodec, RANDOM_PREFIX_BYTES } from '../../src/django/codec.js';
 import { TestSocket, eventually, startRedis, type TestNode, type TestRedis } from '../helpers.js';
-import { assertDjangoInstalled, manage, post, startBridgedNode, waitForMembership, type DjangoEnv } from './django-helpers.js';
+import { API_KEY, assertDjangoInstalled, manage, post, startBridgedNode, waitForMembership, type DjangoEnv } from './django-helpers.js';
 
 /** Core layer: the cluster's channel in each room's group, through Django's flush() and an outage of its Redis. */
 describe('core-layer membership and outages', () => {
@@ -68,5 +69,27 @@ describe('core-layer membership and outages', () => {
     await manage(env, ['send_message', 'outage', 'back from django']);
     await socket.waitFor((frame) => frame.type === 'chat.message' && frame.message === 'back from django', 'the message after the outage', 20_000);
     await socket.close();
+  });
+
+  it('sends messages stored at once to Django in the order they were stored, each once', async () => {
+    await django.zadd('asgi:group:chat_burst', Date.now() / 1000, 'specific.burst!abc');
+    // 90 publishes at once, under channels_redis's default capacity of 100 for the one channel.
+    const stored = await Promise.all(
+      Array.from({ length: 90 }, async (_, i) => {
+        const response = await fetch(`${node.url}/rooms/burst/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+          body: JSON.stringify({ message: `burst ${i}` }),
+        });
+        return ((await response.json()) as { id: string }).id;
+      }),
+    );
+    const codec = new LayerCodec([], RANDOM_PREFIX_BYTES);
+    const queued = async (): Promise<string[]> =>
+      (await django.zrangeBuffer('asgispecific.burst!', '0', '-1')).map((member) => String(codec.deserialize(member).id));
+    await eventually(async () => (await queued()).length >= 90, 15_000, '90 messages in the Django channel');
+    const ids = await queued();
+    expect(ids).toHaveLength(90);
+    expect(ids).toEqual([...stored].sort(compareMessageIds));
   });
 });
