@@ -104,4 +104,13 @@ describe("the Django tutorial's room page beside Roomcast", () => {
     }
     expect(onRoomcast.problems).toEqual([]);
   });
+
+  it("answers /chat/, where the tutorial's index page was, with the lobby", async () => {
+    const { page } = await open();
+    const response = await page.goto(`${server.url}/chat/`);
+    expect(response?.status()).toBe(200);
+    await page.getByLabel('Room name').fill('lobby');
+    await page.getByLabel('Room name').press('Enter');
+    await page.waitForURL(`${server.url}/chat/lobby/`);
+  });
 });
