@@ -252,7 +252,7 @@ export class DjangoBridge {
     const refresh = Date.now() >= this.refreshAt;
     const adding = [...online].filter((room) => refresh || !joined.has(room));
     const leaving = [...joined].filter((room) => !online.has(room));
-    for (const room of adding) await core.groupAdd(this.groupOf(room), this.channelOf(room));
+    await core.groupAddMany(adding.map((room) => [this.groupOf(room), this.channelOf(room)] as const));
     if (adding.length > 0) await this.redis.sadd(key, ...adding);
     for (const room of leaving) await core.groupDiscard(this.groupOf(room), this.channelOf(room));
     if (leaving.length > 0) await this.redis.srem(key, ...leaving);

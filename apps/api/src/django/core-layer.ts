@@ -106,17 +106,18 @@ export class CoreLayer {
   }
 
   async groupAdd(group: string, channel: string): Promise<void> {
-    const key = this.groupKey(group);
-    await this.redis.multi().zadd(key, now(), channel).expire(key, GROUP_EXPIRY_S).exec();
+    await this.groupAddMany([[group, channel]]);
   }
 
-  /** `group_add` of one channel to many groups in one round trip (the membership refresh). */
-  async groupAddMany(groups: readonly string[], channel: string): Promise<void> {
-    if (groups.length === 0) return;
+  /** `group_add` of many `[group, channel]` pairs in one round trip (the membership refresh). */
+  async groupAddMany(members: ReadonlyArray<readonly [group: string, channel: string]>): Promise<void> {
+    if (members.length === 0) return;
     const pipeline = this.redis.pipeline();
     const time = now();
-    for (const group of groups) pipeline.zadd(this.groupKey(group), time, channel).expire(this.groupKey(group), GROUP_EXPIRY_S);
-    await pipeline.exec();
+    for (const [group, channel] of members) pipeline.zadd(this.groupKey(group), time, channel).expire(this.groupKey(group), GROUP_EXPIRY_S);
+    const replies = await pipeline.exec();
+    const failure = replies?.find(([error]) => error !== null)?.[0];
+    if (failure) throw failure;
   }
 
   async groupDiscard(group: string, channel: string): Promise<void> {
