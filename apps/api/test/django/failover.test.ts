@@ -1,8 +1,8 @@
 import { spawnServer, type ServerProcess } from '@roomcast/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestSocket, eventually, sleep, startRedis, type TestRedis } from '../helpers.js';
-import { assertDjangoInstalled, manage, numbered, type DjangoEnv } from './django-helpers.js';
+import { TestSocket, eventually, sleep, startRedis, type TestNode, type TestRedis } from '../helpers.js';
+import { assertDjangoInstalled, manage, numbered, startBridgedNode, waitForPatternSubscriber, type DjangoEnv } from './django-helpers.js';
 
 interface Page {
   messages: Array<{ message: string }>;
@@ -88,5 +88,51 @@ describe('the core-layer receiver killed mid-stream', () => {
       expect(socket.messages.map((message) => message.message)).toEqual(expected);
       socket.close();
     }
+  });
+});
+
+/**
+ * Pubsub layer: only the lease holder listens. When it stops, the other node takes the lease and
+ * the pattern subscription, and stores what Django sends from then on, once.
+ */
+describe('the pubsub-layer listener stopping', () => {
+  let redis: TestRedis;
+  let django: Redis;
+  let env: DjangoEnv;
+  const nodes: TestNode[] = [];
+
+  beforeAll(async () => {
+    assertDjangoInstalled();
+    redis = await startRedis();
+    django = new Redis(redis.url);
+    env = { DJANGO_CHANNEL_LAYER: 'pubsub', DJANGO_REDIS_URL: redis.url };
+    nodes.push(await startBridgedNode(env, redis), await startBridgedNode(env, redis));
+  });
+  afterAll(async () => {
+    await Promise.allSettled(nodes.map((node) => node.close()));
+    django?.disconnect();
+    await redis?.stop();
+  });
+
+  it('hands over to the other node, which stores each later message once', async () => {
+    await waitForPatternSubscriber(django);
+    const [leaseKey] = await django.keys('roomcast:django:*:receiver');
+    const holder = await django.get(leaseKey!);
+    const leader = nodes.find((node) => node.app.backend.nodeId === holder)!;
+    const other = nodes.find((node) => node !== leader)!;
+    const socket = await TestSocket.open(other.url, 'handover');
+    await leader.close();
+    await eventually(async () => (await django.get(leaseKey!)) === other.app.backend.nodeId, 10_000, 'the other node holding the lease');
+    // Its own subscriber connection (named for the node) holds the pattern subscription.
+    const listening = async (): Promise<boolean> =>
+      String(await django.call('CLIENT', 'LIST'))
+        .split('\n')
+        .some((line) => line.includes(`name=roomcast-django-sub-${other.app.backend.nodeId} `) && line.includes(' psub=1 '));
+    await eventually(listening, 10_000, 'the other node listening');
+    await manage(env, ['send_message', 'handover', 'after', '--count', '20']);
+    await eventually(() => socket.messages.length >= 20, 20_000, '20 messages');
+    await sleep(500);
+    expect(socket.messages.map((message) => message.message)).toEqual(numbered('after', 20));
+    socket.close();
   });
 });
