@@ -35,6 +35,14 @@ const SEND_BATCH = 64;
 /** Stored messages waiting to be sent to Django while its Redis is away; beyond this the oldest go. */
 const OUTBOX_LIMIT = 10_000;
 
+/**
+ * How long the key of a stored Django message is remembered. A redelivery (a batch left in flight
+ * by a receiver that died, or while Django's Redis was away) is recognised within this; a message
+ * queued longer ago than this is dropped as expired rather than risk storing it twice. Shorter
+ * than the 24 hours of an Idempotency-Key: every Django message leaves one such record.
+ */
+export const REMEMBER_MS = 60 * 60 * 1000;
+
 /** What tells the publisher a message came from here, so that it is not sent back. */
 export const DJANGO_BRIDGE = 'django';
 
@@ -171,6 +179,10 @@ export class DjangoBridge {
   }
 
   private async storeMember(member: ReceivedMember): Promise<void> {
+    if (Date.now() - member.score * 1000 > REMEMBER_MS) {
+      this.drop('expired', 'queued longer ago than the bridge remembers what it stored');
+      return;
+    }
     let message: LayerMessage;
     try {
       message = this.core!.codec.deserialize(member.bytes);
@@ -223,7 +235,7 @@ export class DjangoBridge {
       this.drop(inbound.reason, inbound.detail, room);
       return;
     }
-    await this.options.publisher.publish(inbound.draft, {}, dedupeKey, DJANGO_BRIDGE);
+    await this.options.publisher.publish(inbound.draft, {}, dedupeKey, { bridge: DJANGO_BRIDGE, rememberMs: REMEMBER_MS });
     this.options.metrics.djangoReceived += 1;
   }
 

@@ -42,7 +42,7 @@ export interface RoomHistory {
    * round trip per message instead of three (claim, append, complete); a history without it is
    * deduplicated by the publisher through the idempotency store.
    */
-  appendOnce?(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<AppendOnceResult>;
+  appendOnce?(draft: MessageDraft, origin: AppendOrigin, key: string, rememberMs?: number): Promise<AppendOnceResult>;
   /** Every kept message after `afterId`, oldest first. */
   readAfter(room: string, afterId: string): Promise<ReadAfterResult>;
   /** Up to `limit` messages before `beforeId` (or the newest when undefined), oldest first. */

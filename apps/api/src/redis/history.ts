@@ -70,7 +70,7 @@ export class RedisRoomHistory implements RoomHistory {
   }
 
   /** `append` unless `key` was used, with the check and the record in the same script: one round trip. */
-  async appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<AppendOnceResult> {
+  async appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string, rememberMs = IDEMPOTENCY_TTL_MS): Promise<AppendOnceResult> {
     const { before, between } = frameAroundId(draft);
     const [stored, value] = await this.redis.roomcastAppendOnce(
       roomStreamKey(draft.room),
@@ -83,7 +83,7 @@ export class RedisRoomHistory implements RoomHistory {
       before,
       between,
       JSON.stringify(origin),
-      IDEMPOTENCY_TTL_MS,
+      rememberMs,
     );
     if (stored === 1) return { state: 'stored', message: storedMessage(draft, value) };
     try {

@@ -27,8 +27,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async complete(key: string, message: ChatMessage): Promise<void> {
-    await this.redis.set(idempotencyKey(key), JSON.stringify(message), 'PX', IDEMPOTENCY_TTL_MS);
+  async complete(key: string, message: ChatMessage, rememberMs = IDEMPOTENCY_TTL_MS): Promise<void> {
+    await this.redis.set(idempotencyKey(key), JSON.stringify(message), 'PX', rememberMs);
   }
 
   async release(key: string): Promise<void> {

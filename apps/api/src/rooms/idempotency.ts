@@ -18,7 +18,8 @@ export type ClaimResult =
 export interface IdempotencyStore {
   /** Claims `key`; `claimed` means the caller publishes then calls `complete` (or `release` on failure). */
   claim(key: string): Promise<ClaimResult>;
-  complete(key: string, message: ChatMessage): Promise<void>;
+  /** Remembers the key's message for `rememberMs` (default IDEMPOTENCY_TTL_MS). */
+  complete(key: string, message: ChatMessage, rememberMs?: number): Promise<void>;
   release(key: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -49,9 +50,9 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return { state: 'claimed' };
   }
 
-  async complete(key: string, message: ChatMessage): Promise<void> {
+  async complete(key: string, message: ChatMessage, rememberMs = IDEMPOTENCY_TTL_MS): Promise<void> {
     this.entries.delete(key);
-    this.entries.set(key, { message, expiresAt: this.now() + IDEMPOTENCY_TTL_MS });
+    this.entries.set(key, { message, expiresAt: this.now() + rememberMs });
   }
 
   async release(key: string): Promise<void> {

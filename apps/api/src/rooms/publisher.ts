@@ -26,6 +26,14 @@ export class PublishPending extends Error {
  */
 export type StoredListener = (message: ChatMessage, bridge: string | undefined) => void;
 
+/** Where a message came from when that is a bridge, and how long its key is remembered. */
+export interface BridgeOrigin {
+  /** The bridge's name (`django`), so that its own listener does not send the message back. */
+  bridge: string;
+  /** How long `dedupeKey` is remembered (default 24 hours): long enough for any redelivery. */
+  rememberMs?: number;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -48,21 +56,18 @@ export class Publisher {
     this.storedListeners.push(listener);
   }
 
-  /**
-   * `bridge` names where a message comes from when that is a bridge (`django`), so that the
-   * bridge's own listener does not send it back.
-   */
-  async publish(draft: MessageDraft, origin: AppendOrigin = {}, dedupeKey?: string, bridge?: string): Promise<Published> {
-    const published = await this.store(draft, origin, dedupeKey);
+  /** `from` says when the message comes from a bridge (the Django Channels bridge). */
+  async publish(draft: MessageDraft, origin: AppendOrigin = {}, dedupeKey?: string, from?: BridgeOrigin): Promise<Published> {
+    const published = await this.store(draft, origin, dedupeKey, from?.rememberMs);
     if (!published.duplicate) {
-      for (const listener of this.storedListeners) listener(published.message, bridge);
+      for (const listener of this.storedListeners) listener(published.message, from?.bridge);
     }
     return published;
   }
 
-  private async store(draft: MessageDraft, origin: AppendOrigin, dedupeKey: string | undefined): Promise<Published> {
+  private async store(draft: MessageDraft, origin: AppendOrigin, dedupeKey: string | undefined, rememberMs: number | undefined): Promise<Published> {
     if (dedupeKey === undefined) return { message: await this.append(draft, origin), duplicate: false };
-    if (this.history.appendOnce) return this.publishOnce(draft, origin, dedupeKey);
+    if (this.history.appendOnce) return this.publishOnce(draft, origin, dedupeKey, rememberMs);
     const deadline = Date.now() + PENDING_WAIT_MS;
     for (;;) {
       const claim = await this.idempotency.claim(dedupeKey);
@@ -79,15 +84,15 @@ export class Publisher {
       throw error;
     }
     // Stored and sent already: a failure to remember the key must not turn into a refusal.
-    await this.idempotency.complete(dedupeKey, message).catch(() => undefined);
+    await this.idempotency.complete(dedupeKey, message, rememberMs).catch(() => undefined);
     return { message, duplicate: false };
   }
 
   /** A keyed publish where the history checks the key in the same step as the append (Redis). */
-  private async publishOnce(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<Published> {
+  private async publishOnce(draft: MessageDraft, origin: AppendOrigin, key: string, rememberMs: number | undefined): Promise<Published> {
     const deadline = Date.now() + PENDING_WAIT_MS;
     for (;;) {
-      const result = await this.history.appendOnce!(draft, origin, key);
+      const result = await this.history.appendOnce!(draft, origin, key, rememberMs);
       if (result.state === 'stored') {
         this.metrics.messagesIn += 1;
         return { message: result.message, duplicate: false };

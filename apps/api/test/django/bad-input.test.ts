@@ -74,8 +74,10 @@ describe.each(['core', 'pubsub'] as const)('garbage on the %s layer', (layer) =>
       for (const [index, garbage] of GARBAGE.entries()) {
         await django.zadd(queue, now + index / 1000, Buffer.concat([Buffer.alloc(12, index + 1), payload(garbage, channel)]));
       }
-      // A chat event for a channel that is not ours, and one for a room name Roomcast refuses.
+      // A chat event for a channel that is not ours.
       await django.zadd(queue, now + 1, Buffer.concat([Buffer.alloc(12, 9), encode({ type: 'chat.message', message: 'x', __asgi_channel__: ['other.abc!x'] })]));
+      // A real chat event queued two hours ago: older than the bridge remembers what it stored.
+      await django.zadd(queue, now - 7200, Buffer.concat([Buffer.alloc(12, 10), encode({ type: 'chat.message', message: 'old', __asgi_channel__: [channel] })]));
     } else {
       await waitForPatternSubscriber(django);
       for (const garbage of GARBAGE) await django.publish('asgi__group__chat_garbage', payload(garbage));
@@ -85,12 +87,17 @@ describe.each(['core', 'pubsub'] as const)('garbage on the %s layer', (layer) =>
     const frame = await socket.waitFor((f) => f.type === 'chat.message', 'the real message', 20_000);
     expect(frame).toMatchObject({ message: 'still here', user: 'django', room: 'garbage' });
     // The core layer's too-short member is one more that is not msgpack.
-    const expected = { ...Object.fromEntries(GARBAGE.map(({ reason }) => [reason, 1])), bad_channel: 1, not_msgpack: layer === 'core' ? 2 : 1 };
+    const expected = {
+      ...Object.fromEntries(GARBAGE.map(({ reason }) => [reason, 1])),
+      bad_channel: 1,
+      not_msgpack: layer === 'core' ? 2 : 1,
+      expired: layer === 'core' ? 1 : 0,
+    };
     for (const [reason, count] of Object.entries(expected)) {
       expect(await metric(node, `roomcast_django_dropped_total{reason="${reason}"}`), reason).toBe(count);
     }
     const dropLines = log.lines.filter((line) => line.includes('dropped a message from the Django channel layer'));
-    expect(dropLines.length).toBe(GARBAGE.length + 1 + (layer === 'core' ? 1 : 0));
+    expect(dropLines.length).toBe(GARBAGE.length + 1 + (layer === 'core' ? 2 : 0));
     expect(socket.messages).toHaveLength(1);
     expect(await metric(node, 'roomcast_django_received_total')).toBe(1);
     socket.close();

@@ -68,6 +68,16 @@ describe.each(['core', 'pubsub'] as const)('the Django bridge on the %s layer', 
       expect(new Set(socket.messages.map((message) => message.user))).toEqual(new Set(['django']));
     }
     expect(await history(a, 'lobby')).toEqual(expected);
+    if (layer === 'core') {
+      // Each stored under its random bytes, remembered for an hour (not the 24 h of an Idempotency-Key).
+      const roomcast = new Redis(roomcastRedis.url);
+      const keys = await roomcast.keys('rc:idem:django:*');
+      expect(keys).toHaveLength(50);
+      const ttl = await roomcast.pttl(keys[0]!);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(3_600_000);
+      roomcast.disconnect();
+    }
     // The tutorial's older spelling of the type is a chat message too.
     await manage(env, ['send_message', 'lobby', 'older spelling', '--type', 'chat_message']);
     await sockets[0]!.waitFor((frame) => frame.type === 'chat.message' && frame.message === 'older spelling', 'chat_message');
@@ -79,6 +89,8 @@ describe.each(['core', 'pubsub'] as const)('the Django bridge on the %s layer', 
     const page = new TutorialPage(daphne.url, 'relay');
     await page.opened;
     onA!.send({ message: 'socket on A' });
+    // Stored before the next is posted, so the order on daphne is known.
+    await onA!.waitFor((frame) => frame.type === 'chat.message' && frame.message === 'socket on A', 'its own message');
     await post(b, 'relay', 'HTTP on B');
     await sendMessageCli(a, 'relay', 'the CLI');
     page.send('from daphne');
