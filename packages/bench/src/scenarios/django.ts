@@ -102,7 +102,13 @@ class Receiver {
 
 export async function runDjango(redis: RedisProc, stops: Array<() => Promise<void>>): Promise<DjangoResult> {
   if (!djangoInstalled()) throw new Error(DJANGO_MISSING);
-  const django = { DJANGO_CHANNEL_LAYER: 'core', DJANGO_REDIS_URL: redis.url, PYTHONPATH: DJANGO_FIXTURE, DJANGO_SETTINGS_MODULE: 'mysite.settings' };
+  const django = {
+    DJANGO_CHANNEL_LAYER: 'core',
+    DJANGO_REDIS_URL: redis.url,
+    PYTHONPATH: DJANGO_FIXTURE,
+    DJANGO_SETTINGS_MODULE: 'mysite.settings',
+    PYTHONDONTWRITEBYTECODE: '1',
+  };
   const daphnePort = await freePort();
   const daphne = start('daphne', PYTHON, ['-m', 'daphne', '-b', '127.0.0.1', '-p', String(daphnePort), 'mysite.asgi:application'], django);
   stops.push(() => stop(daphne));
