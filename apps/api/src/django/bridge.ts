@@ -170,8 +170,9 @@ export class DjangoBridge {
     const batch = await core.receive(this.nonLocal, RECEIVE_BATCH);
     if (batch.length === 0) return false;
     for (const member of batch) {
-      // A successor may already be receiving: stop, our batch is restored from the backup queue.
-      if (!this.lease.valid()) return false;
+      // Renewed as it goes (a round trip only when due). Lost: a successor may be receiving, so
+      // stop; the rest of the batch is put back from the backup queue by whoever receives next.
+      if (!(await this.lease.hold())) return false;
       await this.storeMember(member);
     }
     await core.ack(this.nonLocal, batch);
