@@ -1,5 +1,5 @@
 import websocket from '@fastify/websocket';
-import { CLOSE, MAX_BODY_BYTES, MAX_FRAME_BYTES } from '@roomcast/protocol';
+import { CLOSE, MAX_BODY_BYTES, MAX_FRAME_BYTES, SUBPROTOCOL } from '@roomcast/protocol';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import pinoPretty from 'pino-pretty';
 import type { Config } from './config.js';
@@ -9,6 +9,7 @@ import backendPlugin from './plugins/backend.js';
 import openapi from './plugins/openapi.js';
 import networkEdge, { edgeServerOptions } from './plugins/network-edge.js';
 import identityPlugin from './plugins/identity.js';
+import djangoPlugin, { type DjangoPluginOptions } from './plugins/django.js';
 import securityHeaders from './plugins/security-headers.js';
 import sessionPlugin from './plugins/session.js';
 import staticPlugin from './plugins/static.js';
@@ -24,6 +25,8 @@ export { loadConfig, testConfig, ConfigError } from './config.js';
 export interface BuildOptions {
   /** Where log lines go (tests capture them); default stdout. */
   logStream?: NodeJS.WritableStream;
+  /** Options of the Django Channels bridge (tests shorten its periods). */
+  django?: DjangoPluginOptions;
 }
 
 /** How long shutdown waits for sockets to finish their close handshake before cutting them. */
@@ -99,10 +102,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Before any route: it collects them as they are added.
   await app.register(openapi);
   await app.register(backendPlugin);
+  await app.register(djangoPlugin, options.django ?? {});
   await app.register(sessionPlugin);
   await app.register(identityPlugin);
   await app.register(websocket, {
-    options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },
+    options: {
+      maxPayload: MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+      // `roomcast.v1` when offered (every frame); otherwise none: the Django tutorial's page, which
+      // gets only what carries a `message`.
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    },
     // A socket that errors (a client vanishing mid-frame) is cut; its close handler leaves the room.
     errorHandler: (error, socket, request) => {
       request.log.debug({ err: error }, 'socket error');

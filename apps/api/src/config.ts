@@ -77,6 +77,22 @@ export interface Config {
   tokenPublicKey: string | undefined;
   /** Asked who a visitor without a Roomcast session is (their cookies forwarded). */
   authHookUrl: string | undefined;
+  /** The Django Channels bridge; undefined when DJANGO_CHANNEL_LAYER is unset. */
+  django: DjangoConfig | undefined;
+}
+
+/** The Django project's channels_redis layer that Roomcast joins (docs/django.md). */
+export interface DjangoConfig {
+  /** `core`: channels_redis.core.RedisChannelLayer; `pubsub`: RedisPubSubChannelLayer. */
+  layer: 'core' | 'pubsub';
+  /** The one Redis in the layer's `hosts`. */
+  redisUrl: string;
+  /** Room `R` is the Django group `groupPrefix + R`. */
+  groupPrefix: string;
+  /** The layer's `prefix` setting. */
+  layerPrefix: string;
+  /** The layer's `symmetric_encryption_keys`; empty: no encryption. */
+  encryptionKeys: string[];
 }
 
 export type TrustProxy = false | number | string[];
@@ -128,19 +144,42 @@ function list(env: Env, name: string): string[] | undefined {
     .filter((item) => item !== '');
 }
 
-function redisUrl(env: Env): string | undefined {
-  const raw = env.REDIS_URL?.trim();
+function redisUrl(env: Env, name = 'REDIS_URL'): string | undefined {
+  const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return undefined;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError('REDIS_URL', `is not a URL: ${JSON.stringify(raw)}`);
+    throw new ConfigError(name, `is not a URL: ${JSON.stringify(raw)}`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError('REDIS_URL', `must start with redis:// or rediss://, got ${url.protocol}//`);
+    throw new ConfigError(name, `must start with redis:// or rediss://, got ${url.protocol}//`);
   }
   return raw;
+}
+
+/** channels_redis's group names: ASCII letters, digits, `-`, `_`, `.`, under 100 characters with the room. */
+const DJANGO_GROUP_PREFIX = /^[A-Za-z0-9_.-]{0,35}$/;
+const DJANGO_LAYER_PREFIX = /^[\x21-\x7e]{1,64}$/;
+
+function django(env: Env): DjangoConfig | undefined {
+  const layer = env.DJANGO_CHANNEL_LAYER?.trim();
+  if (layer === undefined || layer === '') return undefined;
+  if (layer !== 'core' && layer !== 'pubsub') {
+    throw new ConfigError('DJANGO_CHANNEL_LAYER', `must be core or pubsub, got ${JSON.stringify(layer)}`);
+  }
+  const url = redisUrl(env, 'DJANGO_REDIS_URL') ?? redisUrl(env);
+  if (url === undefined) throw new ConfigError('DJANGO_REDIS_URL', 'is required when REDIS_URL is unset (the Redis in the layer\'s hosts)');
+  const groupPrefix = env.DJANGO_GROUP_PREFIX?.trim() ?? 'chat_';
+  if (!DJANGO_GROUP_PREFIX.test(groupPrefix)) {
+    throw new ConfigError('DJANGO_GROUP_PREFIX', 'must be at most 35 ASCII letters, digits, "-", "_" or "."');
+  }
+  const layerPrefix = env.DJANGO_LAYER_PREFIX?.trim() || 'asgi';
+  if (!DJANGO_LAYER_PREFIX.test(layerPrefix)) {
+    throw new ConfigError('DJANGO_LAYER_PREFIX', 'must be 1 to 64 visible ASCII characters');
+  }
+  return { layer, redisUrl: url, groupPrefix, layerPrefix, encryptionKeys: list(env, 'DJANGO_ENCRYPTION_KEYS') ?? [] };
 }
 
 function origin(name: string, raw: string): string {
@@ -341,6 +380,7 @@ export function loadConfig(env: Env = process.env, defaults: { webRoot?: string;
     tokenSecret: tokenSecret(env),
     tokenPublicKey: tokenPublicKey(env),
     authHookUrl: authHookUrl(env),
+    django: django(env),
   };
   if (config.workers > 1 && config.redisUrl === undefined) {
     throw new ConfigError('WORKERS', 'needs REDIS_URL: workers share rooms through Redis, the embedded backend cannot be shared');

@@ -20,6 +20,8 @@ const COUNTERS = {
   messagesOut: ['roomcast_messages_out_total', 'Chat message copies handed to sockets on this node.'],
   slowConsumerCloses: ['roomcast_slow_consumer_closes_total', 'Sockets closed with 1013 for falling behind.'],
   redisReconnects: ['roomcast_redis_reconnects_total', 'Times the Redis connection came back.'],
+  djangoReceived: ['roomcast_django_received_total', 'Messages from the Django channel layer stored on this node.'],
+  djangoSent: ['roomcast_django_sent_total', 'Messages sent from this node to Django groups.'],
 } as const satisfies Record<string, Spec>;
 
 /** Gauges kept the same way: a field the code sets, read when scraped. */
@@ -73,6 +75,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly refusedFrames: Counter<'code'>;
   private readonly edgeRefusals: Counter<'reason'>;
+  private readonly djangoDrops: Counter<'reason'>;
   private readonly fanOut: Histogram;
   private nodeGauges: () => NodeGauges = () => ({ rooms: 0, backend: 'none', node: 'none' });
   /** Under WORKERS: the whole cluster's metrics, gathered by the primary. */
@@ -91,6 +94,12 @@ export class Metrics {
     }
     readAtScrape(registers, 'gauge', ['roomcast_rooms_active', 'Rooms with a socket on this node.'], () => this.nodeGauges().rooms);
     this.refusedFrames = new Counter({ name: 'roomcast_refused_frames_total', help: 'Client frames refused, by error code.', labelNames: ['code'], registers });
+    this.djangoDrops = new Counter({
+      name: 'roomcast_django_dropped_total',
+      help: 'Messages the Django bridge dropped, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.edgeRefusals = new Counter({
       name: 'roomcast_edge_refusals_total',
       help: 'Connections and requests refused at the network edge, by reason.',
@@ -123,6 +132,11 @@ export class Metrics {
 
   refusedAtEdge(reason: EdgeRefusal): void {
     this.edgeRefusals.inc({ reason });
+  }
+
+  /** A message the Django bridge dropped, by reason (not msgpack, unknown type, over capacity...). */
+  djangoDropped(reason: string): void {
+    this.djangoDrops.inc({ reason });
   }
 
   /** Time from a message's store to its hand-off on this node, once per message per node. */

@@ -2,6 +2,7 @@ import type { Accounts } from './accounts/accounts.js';
 import type { Backend } from './backend.js';
 import type { Config } from './config.js';
 import type { ConnectionsPerClient } from './limits/connections-per-client.js';
+import type { DjangoBridge } from './django/bridge.js';
 import type { RoomConsumer } from './consumers/room-consumer.js';
 import type { Identity, IdentityServices } from './identity/identity.js';
 import type { Metrics } from './metrics.js';
@@ -20,6 +21,8 @@ declare module 'fastify' {
     publisher: Publisher;
     /** Open room sockets on this node; shutdown closes each with 1012 and waits for it to leave. */
     consumers: Set<RoomConsumer>;
+    /** The Django Channels bridge, or null when DJANGO_CHANNEL_LAYER is unset. */
+    django: DjangoBridge | null;
     /** Registration and password checks, over the backend's account store. */
     accounts: Accounts;
     /** Open connections per client address on this node (the network edge). */

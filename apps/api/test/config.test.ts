@@ -176,3 +176,37 @@ describe('resume and presence bounds', () => {
     expect(failure({ PRESENCE_LIST_MAX: '1.5' }).variable).toBe('PRESENCE_LIST_MAX');
   });
 });
+
+describe('DJANGO_* (the Django Channels bridge)', () => {
+  it('is off unless DJANGO_CHANNEL_LAYER is set, and reads the defaults of channels_redis and the tutorial', () => {
+    expect(loadConfig({}).django).toBeUndefined();
+    expect(loadConfig({ DJANGO_CHANNEL_LAYER: 'core', REDIS_URL: 'redis://127.0.0.1:6390/0' }).django).toEqual({
+      layer: 'core',
+      redisUrl: 'redis://127.0.0.1:6390/0',
+      groupPrefix: 'chat_',
+      layerPrefix: 'asgi',
+      encryptionKeys: [],
+    });
+    expect(
+      loadConfig({
+        DJANGO_CHANNEL_LAYER: 'pubsub',
+        DJANGO_REDIS_URL: 'redis://django:6379/1',
+        DJANGO_GROUP_PREFIX: 'room.',
+        DJANGO_LAYER_PREFIX: 'myproject',
+        DJANGO_ENCRYPTION_KEYS: 'new-key, old-key',
+      }).django,
+    ).toEqual({ layer: 'pubsub', redisUrl: 'redis://django:6379/1', groupPrefix: 'room.', layerPrefix: 'myproject', encryptionKeys: ['new-key', 'old-key'] });
+  });
+
+  it.each([
+    [{ DJANGO_CHANNEL_LAYER: 'memory', REDIS_URL: 'redis://x:1' }, 'DJANGO_CHANNEL_LAYER'],
+    [{ DJANGO_CHANNEL_LAYER: 'core' }, 'DJANGO_REDIS_URL'],
+    [{ DJANGO_CHANNEL_LAYER: 'core', DJANGO_REDIS_URL: 'http://x:1' }, 'DJANGO_REDIS_URL'],
+    [{ DJANGO_CHANNEL_LAYER: 'core', REDIS_URL: 'redis://x:1', DJANGO_GROUP_PREFIX: 'chat room' }, 'DJANGO_GROUP_PREFIX'],
+    [{ DJANGO_CHANNEL_LAYER: 'core', REDIS_URL: 'redis://x:1', DJANGO_LAYER_PREFIX: 'a b' }, 'DJANGO_LAYER_PREFIX'],
+  ])('refuses %j, naming %s', (env, variable) => {
+    const error = failure(env as Record<string, string>);
+    expect(error.variable).toBe(variable);
+    expect(error.message).not.toContain('\n');
+  });
+});

@@ -1,5 +1,5 @@
 import { eventually } from '@roomcast/testing';
-import { parseServerFrame, type ChatMessage, type ServerFrame } from '@roomcast/protocol';
+import { SUBPROTOCOL, parseServerFrame, type ChatMessage, type ServerFrame } from '@roomcast/protocol';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { buildApp, type BuildOptions } from '../src/app.js';
@@ -50,6 +50,8 @@ export interface SocketOptions {
   headers?: Record<string, string>;
   /** More query parameters: `token`, a guest's `name`. */
   query?: Record<string, string>;
+  /** Subprotocols offered; default `roomcast.v1`. */
+  protocols?: string[];
 }
 
 /** A raw `ws` client that records every frame, for assertions on exactly what the server sent. */
@@ -61,8 +63,9 @@ export class TestSocket {
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: Array<() => void> = [];
 
-  constructor(url: string, headers?: Record<string, string>) {
-    this.ws = new WebSocket(url, headers ? { headers } : {});
+  /** Offers the `roomcast.v1` subprotocol (every frame) unless `protocols` says otherwise ([] for none). */
+  constructor(url: string, headers?: Record<string, string>, protocols: string[] = [SUBPROTOCOL]) {
+    this.ws = new WebSocket(url, protocols, headers ? { headers } : {});
     this.ws.on('message', (data) => {
       const text = data.toString();
       this.raw.push(text);
@@ -97,7 +100,7 @@ export class TestSocket {
     const url = new URL(`/ws/chat/${room}/`, base.replace(/^http/, 'ws'));
     if (options.since !== undefined) url.searchParams.set('since', options.since);
     for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value);
-    return new TestSocket(url.toString(), options.headers);
+    return new TestSocket(url.toString(), options.headers, options.protocols);
   }
 
   /** Chat messages received, in order. */

@@ -17,14 +17,14 @@ export const PHONE = { width: 375, height: 740 };
 
 // ---------------------------------------------------------------- Chromium
 
-/** Debian's Chromium, headless. `npx playwright install` cannot download browsers here. */
-export async function launchBrowser(): Promise<Browser> {
+/** Debian's Chromium, headless, with `extraArgs`. `npx playwright install` cannot download browsers here. */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) to run the browser tests.`);
   }
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...extraArgs],
     timeout: 60_000,
   });
 }

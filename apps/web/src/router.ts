@@ -6,7 +6,8 @@ import LobbyView from './views/LobbyView.vue';
 export const router = createRouter({
   history: createWebHistory(),
   routes: [
-    { path: '/', name: 'lobby', component: LobbyView },
+    // `/chat/` is the lobby too: the Django Channels tutorial's index page lives there.
+    { path: '/', alias: '/chat/', name: 'lobby', component: LobbyView },
     {
       path: '/chat/:room/',
       name: 'room',

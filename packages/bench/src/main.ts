@@ -5,6 +5,7 @@ import { availableParallelism, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { killAllNow, redisMissing, startRedis, stopAll, stopRedis, type RedisProc } from './procs.js';
 import { judge, renderTables, type BenchResults, type Machine, type Outcome } from './report.js';
+import { runDjango } from './scenarios/django.js';
 import { runFanout, type FanoutResult } from './scenarios/fanout.js';
 import { runHttpPublish, type HttpResult } from './scenarios/http-publish.js';
 import { runIdle, type IdleResult } from './scenarios/idle.js';
@@ -25,7 +26,7 @@ const IDLE_SIZES = [2_000, 10_000, 18_000];
  */
 const IDLE_DELIVERY_MS: Record<number, number> = { 2_000: 8_000, 10_000: 8_000, 18_000: 32_000 };
 /** Scenarios not started once this little time is left. */
-const RESERVE_MS: Record<string, number> = { fanout: 75_000, http: 20_000, idle: 30_000, 'idle-long': 60_000 };
+const RESERVE_MS: Record<string, number> = { fanout: 75_000, http: 20_000, django: 30_000, idle: 30_000, 'idle-long': 60_000 };
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const resultsDir = `${repoRoot}bench/results/`;
@@ -158,6 +159,12 @@ async function main(): Promise<void> {
     });
   results.http.baseline = await http('bare ws + node:http', () => startBaseline());
   results.http.embedded = await http('Roomcast embedded', () => startRoomcast('roomcast'));
+
+  results.django = await attempt('Django group_send -> sockets, Roomcast through the bridge beside daphne', 'django', async (stops) => {
+    const result = await runDjango(await withRedis(stops), stops);
+    say(`  Roomcast ${Math.round(result.roomcast.perSecond)} msg/s, daphne ${Math.round(result.daphne.perSecond)} msg/s`);
+    return result;
+  });
 
   for (const sockets of IDLE_SIZES) {
     const idle = async (label: string, start: () => Promise<ServerUnderTest>): Promise<Outcome<IdleResult>> =>

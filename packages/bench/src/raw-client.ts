@@ -1,5 +1,6 @@
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { SUBPROTOCOL } from '@roomcast/protocol';
 
 /**
  * A minimal WebSocket client over a plain TCP socket, for the load generator only. The `ws`
@@ -87,7 +88,9 @@ export class RawSocket {
         const key = randomBytes(16).toString('base64');
         socket.write(
           `GET ${options.path} HTTP/1.1\r\nHost: ${options.host}:${options.port}\r\nUpgrade: websocket\r\n` +
-            `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+            `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+            // Every frame (presence greets a joined socket), not the Django tutorial's chat-only view.
+            `Sec-WebSocket-Protocol: ${SUBPROTOCOL}\r\n\r\n`,
         );
       });
       socket.on('data', (chunk: Buffer) => {

@@ -1,4 +1,5 @@
 import { COPIES_PER_MESSAGE, type FanoutResult, type StepResult } from './scenarios/fanout.js';
+import type { DjangoResult } from './scenarios/django.js';
 import type { HttpResult } from './scenarios/http-publish.js';
 import type { IdleResult } from './scenarios/idle.js';
 
@@ -39,6 +40,8 @@ export interface BenchResults {
     redisTwoNodes: Outcome<FanoutResult>;
   };
   http: { baseline: Outcome<HttpResult>; embedded: Outcome<HttpResult> };
+  /** Django `group_send` stream received through the bridge and by daphne (absent in older results). */
+  django?: Outcome<DjangoResult>;
   idle: { sockets: number; baseline: Outcome<IdleResult>; roomcast: Outcome<IdleResult> }[];
   targets: Target[];
 }
@@ -232,10 +235,27 @@ export function renderTables(results: BenchResults): string {
         `${int(outcome.deliveredCopies)} / ${int(outcome.lost)} / ${int(outcome.duplicates)} | ${fixed(outcome.generatorCpuPercent, 0)}% |`,
     );
   }
+  lines.push(...djangoRows(results.django));
   lines.push('', 'Targets:', '', '| target | Roomcast | bare ws | ratio | goal | met | note |', '|---|---|---|---|---|---|---|');
   for (const t of results.targets) {
     const met = t.met === undefined ? 'not run' : t.met ? 'yes' : 'NO';
     lines.push(`| ${t.what} | ${t.roomcast} | ${t.baseline} | ${t.ratio} | ${t.target} | ${met} | ${t.note} |`);
   }
   return lines.join('\n');
+}
+
+/** Django -> sockets: the same group_send stream, through the bridge and through daphne. */
+function djangoRows(outcome: Outcome<DjangoResult> | undefined): string[] {
+  const lines = ['', 'Django group_send -> sockets (core layer, one Python sender in one event loop, one socket on each side):', ''];
+  if (!ran(outcome)) return [...lines, why(outcome)];
+  lines.push(
+    `${int(outcome.messages)} messages, sent at ${int(outcome.sentPerSecond)} group_send/s.`,
+    '',
+    '| received by | messages/s (first send to last arrival) | received / lost / dup | p50 / p99 send to socket |',
+    '|---|---|---|---|',
+  );
+  for (const [name, side] of [['Roomcast socket, through the bridge (stored, then fanned out)', outcome.roomcast], ["daphne, the tutorial consumer (channels_redis's own delivery)", outcome.daphne]] as const) {
+    lines.push(`| ${name} | ${int(side.perSecond)} | ${int(side.received)} / ${int(side.lost)} / ${int(side.duplicates)} | ${fixed(side.p50Ms)} / ${fixed(side.p99Ms)} ms |`);
+  }
+  return lines;
 }

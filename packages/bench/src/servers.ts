@@ -30,9 +30,17 @@ const ROOMCAST_ENV_CLEARED = [
   'HISTORY_LIMIT',
   'SLOW_CONSUMER_BYTES',
   'HEARTBEAT_MS',
+  'DJANGO_CHANNEL_LAYER',
+  'DJANGO_REDIS_URL',
+  'DJANGO_GROUP_PREFIX',
+  'DJANGO_LAYER_PREFIX',
+  'DJANGO_ENCRYPTION_KEYS',
 ];
 
-export async function startRoomcast(label: string, options: { redisUrl?: string; serverPath?: string } = {}): Promise<ServerUnderTest> {
+export async function startRoomcast(
+  label: string,
+  options: { redisUrl?: string; serverPath?: string; env?: Record<string, string> } = {},
+): Promise<ServerUnderTest> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     PORT: String(port),
@@ -48,6 +56,7 @@ export async function startRoomcast(label: string, options: { redisUrl?: string;
     API_KEYS: `bench:${BENCH_API_KEY}`,
     SESSION_SECRET: 'bench-session-secret-bench-session-secret',
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    ...options.env,
   };
   const unset = ROOMCAST_ENV_CLEARED.filter((name) => !(name in env));
   const proc = start(label, process.execPath, [...nodeArgs, options.serverPath ?? roomcastServer], env, unset);

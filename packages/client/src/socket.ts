@@ -1,3 +1,5 @@
+import { SUBPROTOCOL } from '@roomcast/protocol';
+
 /**
  * The part of a WebSocket the client uses: the browser's `WebSocket` and Node's `ws` both fit,
  * so one client runs in the SPA, the CLI, the tests and the bench.
@@ -26,12 +28,15 @@ export interface SocketLike {
 
 export type WebSocketFactory = (url: string) => SocketLike;
 
-/** Sockets from the global `WebSocket` (browsers; Node 22+). */
+/**
+ * Sockets from the global `WebSocket` (browsers; Node 22+). Every socket offers the `roomcast.v1`
+ * subprotocol: without it the server sends only chat messages (the Django tutorial's page).
+ */
 export function browserWebSocketFactory(): WebSocketFactory {
-  const Ctor = (globalThis as { WebSocket?: new (url: string) => SocketLike }).WebSocket;
+  const Ctor = (globalThis as { WebSocket?: new (url: string, protocols?: string) => SocketLike }).WebSocket;
   return (url) => {
     if (!Ctor) throw new Error('No global WebSocket here: pass createSocket: nodeWebSocketFactory(WebSocket) from the ws package');
-    return new Ctor(url);
+    return new Ctor(url, SUBPROTOCOL);
   };
 }
 
@@ -46,6 +51,7 @@ interface RefusedResponse {
 /** Constructor shape of the `ws` package's WebSocket (kept structural: no Node import here). */
 export type NodeWebSocketConstructor = new (
   url: string,
+  protocols?: string,
   options?: { headers?: Record<string, string> },
 ) => SocketLike & {
   on(event: 'unexpected-response', listener: (request: unknown, response: RefusedResponse) => void): void;
@@ -64,12 +70,12 @@ export function parseRefusal(status: number, text: string): UpgradeRefusal {
 }
 
 /**
- * Sockets from the `ws` package, with extra headers (a session cookie, an Origin) when given. A
- * refused upgrade's status and body reach `onrefused` before the close event.
+ * Sockets from the `ws` package, offering `roomcast.v1`, with extra headers (a session cookie, an
+ * Origin) when given. A refused upgrade's status and body reach `onrefused` before the close event.
  */
 export function nodeWebSocketFactory(Ctor: NodeWebSocketConstructor, headers?: Record<string, string>): WebSocketFactory {
   return (url) => {
-    const socket = new Ctor(url, headers ? { headers } : {});
+    const socket = new Ctor(url, SUBPROTOCOL, headers ? { headers } : {});
     socket.on('unexpected-response', (_request, response) => {
       let text = '';
       response.setEncoding('utf8');

@@ -80,6 +80,8 @@ export const ErrorFrame = Type.Object({
   type: Type.Literal(SERVER_FRAME.error),
   code: Type.String(),
   reason: Type.String(),
+  /** The reason again, for clients without the `roomcast.v1` subprotocol that show `data.message`. */
+  message: Type.Optional(Type.String()),
   nonce: Type.Optional(Type.String()),
   retryAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
 });

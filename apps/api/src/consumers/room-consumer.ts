@@ -2,6 +2,7 @@ import {
   CLOSE,
   SERVER_FRAME,
   compareMessageIds,
+  SUBPROTOCOL,
   errorFrame,
   serializeFrame,
   withNonce,
@@ -97,6 +98,11 @@ export class RoomConsumer implements Channel {
   /** A resync asked for while a catch-up was running; done once it ends. */
   private resyncPending = false;
   private readonly joinedAt = Date.now();
+  /**
+   * Whether the client offered the `roomcast.v1` subprotocol and gets every frame; one that did
+   * not is a ChatOnlyConsumer, and gets no `recovered` frames and a `message` on error frames.
+   */
+  private readonly full: boolean;
   private lastTypingAt = 0;
 
   constructor(
@@ -109,6 +115,7 @@ export class RoomConsumer implements Channel {
     this.bucket = rate > 0 ? new TokenBucket(rate, rate * 2) : undefined;
     this.scope = nonceScope(ctx.user, ctx.clientId, this.name);
     this.stream = directStream(socket);
+    this.full = socket.protocol === SUBPROTOCOL;
   }
 
   get room(): string {
@@ -178,7 +185,7 @@ export class RoomConsumer implements Channel {
     }
     this.resumedThrough = outcome.lastId ?? since;
     this.lastSentId = this.resumedThrough;
-    this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete: outcome.complete }));
+    if (this.full) this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete: outcome.complete }));
     this.release();
   }
 
@@ -196,7 +203,7 @@ export class RoomConsumer implements Channel {
     const since = this.lastSentId ?? `${Math.max(0, this.joinedAt - RESYNC_CLOCK_ALLOWANCE_MS)}-0`;
     this.catchUpRetrying(since).then(
       (complete) => {
-        if (!complete) this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
+        if (!complete && this.full) this.sendText(serializeFrame({ type: SERVER_FRAME.recovered, complete }));
         this.release();
       },
       (error: unknown) => {
@@ -351,7 +358,8 @@ export class RoomConsumer implements Channel {
   private refuse(code: ErrorCode, reason: string, nonce?: string, retryAfterMs?: number): void {
     this.ctx.metrics.refused(code);
     const extra = { ...(nonce === undefined ? {} : { nonce }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
-    this.sendText(serializeFrame(errorFrame(code, reason, extra)));
+    const frame = errorFrame(code, reason, extra);
+    this.sendText(serializeFrame(this.full ? frame : { ...frame, message: reason }));
   }
 
   /** Sends a frame made for this socket alone, unless it is gone or too slow. */
@@ -423,5 +431,17 @@ export class RoomConsumer implements Channel {
         }
       },
     );
+  }
+}
+
+/**
+ * The socket of a client that did not offer `roomcast.v1`, such as the Django tutorial's page,
+ * which appends `data.message` for every frame: it gets chat messages only (and error frames that
+ * carry a `message`). Decided per event type, not per copy, so the shared frame bytes stay shared;
+ * a subclass keeps the check off the path of every other socket.
+ */
+export class ChatOnlyConsumer extends RoomConsumer {
+  override deliver(event: GroupEvent): void {
+    if (event.type === SERVER_FRAME.chatMessage) super.deliver(event);
   }
 }

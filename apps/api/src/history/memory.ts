@@ -109,12 +109,12 @@ export class MemoryRoomHistory implements RoomHistory {
     return message;
   }
 
-  async appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<AppendOnceResult> {
+  async appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string, rememberMs?: number): Promise<AppendOnceResult> {
     // Checked and recorded in the same turn as the store: no repeat can slip in between.
     const prior = this.keys.get(key);
     if (prior !== undefined) return { state: 'duplicate', message: this.find(draft.room, prior) ?? storedMessage(draft, prior) };
     const message = this.store(draft, origin);
-    this.keys.set(key, message.id);
+    this.keys.set(key, message.id, rememberMs);
     await this.fanOut(message, origin);
     return { state: 'stored', message };
   }

@@ -104,7 +104,8 @@ export interface RoomHistory {
    * record are one atomic step: one script, one round trip on Redis. The record holds the
    * message ID only, so its size does not grow with the message.
    */
-  appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<AppendOnceResult>;
+  /** `rememberMs` (default: the idempotency window) shortens how long the key is remembered. */
+  appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string, rememberMs?: number): Promise<AppendOnceResult>;
   /**
    * Kept messages after `afterId`, oldest first: the first `limit` of them, or all when `limit` is
    * undefined. Resumes read in pages (a limit), so that no read holds a whole room's history. The

@@ -15,8 +15,8 @@ export interface WebRootOptions {
 }
 
 /**
- * Serves the built SPA from the API process. Files come from `root`; `/` and `/chat/...` deep
- * links answer `index.html`; anything else that is not a file falls through to the JSON 404, so
+ * Serves the built SPA from the API process. Files come from `root`; `/`, `/chat/` and
+ * `/chat/...` deep links answer `index.html`; anything else that is not a file falls through to the JSON 404, so
  * `/rooms...`, `/auth...` and `/ws...` keep answering `{error, code}`.
  */
 export default fp<WebRootOptions>(
@@ -35,6 +35,8 @@ export default fp<WebRootOptions>(
 
     // The SPA's room route: the browser asks for the page, the SPA's router draws the room.
     app.get('/chat/*', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
+    // `/chat/` itself is the lobby, where the Django Channels tutorial keeps its index page.
+    app.get('/chat', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
   },
   { name: 'roomcast-static', fastify: '5.x' },
 );

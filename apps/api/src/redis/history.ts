@@ -108,10 +108,10 @@ export class RedisRoomHistory implements RoomHistory {
   }
 
   /** `append` unless `key` was used, with the check and the record in the same script: one round trip. */
-  async appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string): Promise<AppendOnceResult> {
+  async appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string, rememberMs?: number): Promise<AppendOnceResult> {
     const args = this.appendArgs(draft, origin);
     const [stored, id, fields] = await this.redis
-      .roomcastAppendOnce(roomStreamKey(draft.room), roomTrimmedKey(draft.room), idempotencyKey(key), ...args, this.keyTtlMs)
+      .roomcastAppendOnce(roomStreamKey(draft.room), roomTrimmedKey(draft.room), idempotencyKey(key), ...args, Math.min(rememberMs ?? this.keyTtlMs, this.keyTtlMs))
       .catch((error: unknown) => {
         throw outcomeError(error);
       });

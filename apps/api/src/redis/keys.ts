@@ -59,6 +59,11 @@ export const sessionKey = (sessionId: string): string => `${PREFIX}session:${ses
 /** A remembered publish (Idempotency-Key or socket nonce): pending claim or the first message. */
 export const idempotencyKey = (key: string): string => `${PREFIX}idem:${key}`;
 
+// ---- Django Channels bridge
+
+/** The cluster's ID in the Django layer (its channel `roomcast.<id>!<room>`), made by the first node. */
+export const djangoClusterKey = `${PREFIX}django:cluster`;
+
 // ---- rate limits
 
 export const rateLimitKey = (key: string): string => `${PREFIX}rate:${key}`;

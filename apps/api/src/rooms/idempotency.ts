@@ -48,10 +48,10 @@ export class RecentKeys {
     return entry && entry.expiresAt > this.now() ? entry.id : undefined;
   }
 
-  set(key: string, id: string): void {
+  set(key: string, id: string, ttlMs = this.ttlMs): void {
     this.delete(key);
     const bytes = 2 * (key.length + id.length) + ENTRY_OVERHEAD_BYTES;
-    this.entries.set(key, { id, expiresAt: this.now() + this.ttlMs, bytes });
+    this.entries.set(key, { id, expiresAt: this.now() + Math.min(ttlMs, this.ttlMs), bytes });
     this.bytes += bytes;
     this.evict();
   }

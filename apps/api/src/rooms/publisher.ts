@@ -10,6 +10,20 @@ export interface Published {
 }
 
 /**
+ * Told of every message newly stored through this publisher (so once per message in the cluster:
+ * each is published on one node), with the bridge it came in through, if any.
+ */
+export type StoredListener = (message: ChatMessage, bridge: string | undefined) => void;
+
+/** Where a message came from when that is a bridge, and how long its key is remembered. */
+export interface BridgeOrigin {
+  /** The bridge's name (`django`), so that its own listener does not send the message back. */
+  bridge: string;
+  /** How long `dedupeKey` is remembered (default: the idempotency window): long enough for any redelivery. */
+  rememberMs?: number;
+}
+
+/**
  * The one publish path. A message from a socket, from `POST /rooms/:room/messages` and from the
  * CLI (which posts over HTTP) comes through here: stored and fanned out in one step by the room
  * history, so it reaches everyone in the order it is kept. With a `dedupeKey` (a scoped socket
@@ -17,18 +31,34 @@ export interface Published {
  * returns the first message; the history checks the key in the same step as the append.
  */
 export class Publisher {
+  private readonly storedListeners: StoredListener[] = [];
+
   constructor(
     private readonly history: RoomHistory,
     private readonly metrics: Metrics,
   ) {}
 
-  async publish(draft: MessageDraft, origin: AppendOrigin = {}, dedupeKey?: string): Promise<Published> {
+  /** Runs `listener` after each new message is stored (not for duplicates). */
+  onStored(listener: StoredListener): void {
+    this.storedListeners.push(listener);
+  }
+
+  /** `from` says when the message comes from a bridge (the Django Channels bridge). */
+  async publish(draft: MessageDraft, origin: AppendOrigin = {}, dedupeKey?: string, from?: BridgeOrigin): Promise<Published> {
+    const published = await this.store(draft, origin, dedupeKey, from?.rememberMs);
+    if (!published.duplicate) {
+      for (const listener of this.storedListeners) listener(published.message, from?.bridge);
+    }
+    return published;
+  }
+
+  private async store(draft: MessageDraft, origin: AppendOrigin, dedupeKey: string | undefined, rememberMs: number | undefined): Promise<Published> {
     if (dedupeKey === undefined) {
       const message = await this.history.append(draft, origin);
       this.metrics.messagesIn += 1;
       return { message, duplicate: false };
     }
-    const result = await this.history.appendOnce(draft, origin, dedupeKey);
+    const result = await this.history.appendOnce(draft, origin, dedupeKey, rememberMs);
     if (result.state === 'stored') this.metrics.messagesIn += 1;
     return { message: result.message, duplicate: result.state === 'duplicate' };
   }

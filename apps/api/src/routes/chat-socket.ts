@@ -1,10 +1,10 @@
 import { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { CLIENT_ID_PATTERN, CLOSE, isMessageId } from '@roomcast/protocol';
+import { CLIENT_ID_PATTERN, CLOSE, SUBPROTOCOL, isMessageId } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { Replays } from '../consumers/replay.js';
-import { RoomConsumer } from '../consumers/room-consumer.js';
+import { ChatOnlyConsumer, RoomConsumer } from '../consumers/room-consumer.js';
 import { httpError } from '../errors.js';
 import { SECURITY, refusals } from '../openapi/route-docs.js';
 import { MessageBudgets } from '../limits/message-budgets.js';
@@ -152,7 +152,8 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
     },
     (socket, request) => {
       const identity = request.identity ?? { kind: 'guest', user: null };
-      const consumer = new RoomConsumer(socket, {
+      const Consumer = socket.protocol === SUBPROTOCOL ? RoomConsumer : ChatOnlyConsumer;
+      const consumer = new Consumer(socket, {
         room: request.params.room,
         user: identity.user,
         guest: identity.guest,

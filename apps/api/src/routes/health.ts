@@ -40,8 +40,11 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
   };
   app.get('/readyz', { schema: readyzSchema }, async (_request, reply) => {
     const ready = await app.backend.ready().catch(() => 'it does not answer');
-    if (ready === true) return { status: 'ready', backend: app.backend.kind };
-    return reply.status(503).send(errorBody('unavailable', `The ${app.backend.kind} backend is not ready: ${ready}.`));
+    if (ready !== true) return reply.status(503).send(errorBody('unavailable', `The ${app.backend.kind} backend is not ready: ${ready}.`));
+    if (app.django && !(await app.django.ready().catch(() => false))) {
+      return reply.status(503).send(errorBody('unavailable', "The Django channel layer's Redis does not answer."));
+    }
+    return { status: 'ready', backend: app.backend.kind };
   });
 
   app.metrics.readNodeGauges(() => ({

@@ -35,7 +35,7 @@ describe('static SPA serving', () => {
     expect(response.body).toBe(INDEX);
   });
 
-  it.each(['/chat/lobby/', '/chat/lobby', '/chat/some_room-2/'])('answers the deep link %s with index.html', async (url) => {
+  it.each(['/chat/lobby/', '/chat/lobby', '/chat/some_room-2/', '/chat/', '/chat'])('answers the deep link %s with index.html', async (url) => {
     const response = await app.inject({ method: 'GET', url });
     expect(response.statusCode).toBe(200);
     expect(response.headers['cache-control']).toBe('no-cache');
