@@ -18,7 +18,8 @@ const frames = [];
 const last = [];
 
 function connect() {
-  const socket = new WebSocket(workerData.url);
+  // Offering roomcast.v1: a socket without it gets chat messages only, no presence.
+  const socket = new WebSocket(workerData.url, 'roomcast.v1');
   socket.on('error', () => undefined);
   socket.on('close', () => sockets.delete(socket));
   sockets.add(socket);
@@ -50,7 +51,7 @@ function joinAndDrop(stayMs) {
   socket.on('error', () => undefined);
   socket.on('connect', () => {
     socket.write('GET ' + pathname + ' HTTP/1.1\\r\\nHost: ' + hostname + ':' + port + '\\r\\nUpgrade: websocket\\r\\n' +
-      'Connection: Upgrade\\r\\nSec-WebSocket-Key: ' + randomBytes(16).toString('base64') + '\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n');
+      'Connection: Upgrade\\r\\nSec-WebSocket-Protocol: roomcast.v1\\r\\nSec-WebSocket-Key: ' + randomBytes(16).toString('base64') + '\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n');
     setTimeout(() => socket.destroy(), stayMs);
   });
   socket.resume();
