@@ -2,7 +2,6 @@ import {
   CLOSE,
   SERVER_FRAME,
   compareMessageIds,
-  SUBPROTOCOL,
   errorFrame,
   serializeFrame,
   withNonce,
@@ -99,10 +98,10 @@ export class RoomConsumer implements Channel {
   private resyncPending = false;
   private readonly joinedAt = Date.now();
   /**
-   * Whether the client offered the `roomcast.v1` subprotocol and gets every frame; one that did
-   * not is a ChatOnlyConsumer, and gets no `recovered` frames and a `message` on error frames.
+   * Whether the client gets every frame (it offered `roomcast.v1`). The route decides by choosing
+   * the class: a ChatOnlyConsumer gets no `recovered` frames and a `message` on error frames.
    */
-  private readonly full: boolean;
+  protected readonly full: boolean = true;
   private lastTypingAt = 0;
 
   constructor(
@@ -115,7 +114,6 @@ export class RoomConsumer implements Channel {
     this.bucket = rate > 0 ? new TokenBucket(rate, rate * 2) : undefined;
     this.scope = nonceScope(ctx.user, ctx.clientId, this.name);
     this.stream = directStream(socket);
-    this.full = socket.protocol === SUBPROTOCOL;
   }
 
   get room(): string {
@@ -441,6 +439,8 @@ export class RoomConsumer implements Channel {
  * a subclass keeps the check off the path of every other socket.
  */
 export class ChatOnlyConsumer extends RoomConsumer {
+  protected override readonly full = false;
+
   override deliver(event: GroupEvent): void {
     if (event.type === SERVER_FRAME.chatMessage) super.deliver(event);
   }
