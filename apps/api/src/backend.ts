@@ -1,6 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
-import type { Config } from './config.js';
+import { usesRedis, type Config } from './config.js';
 import type { RoomHistory } from './history/room-history.js';
 import { MemoryRoomHistory } from './history/memory.js';
 import type { ChannelLayer } from './layer/channel-layer.js';
@@ -9,6 +8,7 @@ import { MemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 import type { Metrics } from './metrics.js';
 import { MemoryPresence } from './presence/memory.js';
 import type { Presence } from './presence/presence.js';
+import type { RedisClient } from './redis/client.js';
 
 export type BackendKind = 'memory' | 'redis';
 
@@ -33,8 +33,8 @@ export interface BackendContext {
   config: Config;
   log: FastifyBaseLogger;
   metrics: Metrics;
-  /** The Redis command client (`app.redis`); required by the Redis backend. */
-  redis?: Redis;
+  /** The Redis command client (`app.redis`: one Redis or a cluster); required by the Redis backend. */
+  redis?: RedisClient;
 }
 
 export function createMemoryBackend({ config, log, metrics }: BackendContext): Backend {
@@ -57,9 +57,9 @@ export function createMemoryBackend({ config, log, metrics }: BackendContext): B
   };
 }
 
-/** The backend `config` asks for: Redis when REDIS_URL is set, the embedded one otherwise. */
+/** The backend `config` asks for: Redis when REDIS_URL or REDIS_CLUSTER_NODES is set, the embedded one otherwise. */
 export async function createBackend(context: BackendContext): Promise<Backend> {
-  if (context.config.redisUrl === undefined) return createMemoryBackend(context);
+  if (!usesRedis(context.config)) return createMemoryBackend(context);
   const { createRedisBackend } = await import('./redis/backend.js');
   return createRedisBackend(context);
 }

@@ -9,6 +9,10 @@ export interface Config {
   host: string;
   /** Unset: the embedded in-memory backend. */
   redisUrl: string | undefined;
+  /** Seed nodes (`host:port`) of a Redis Cluster the Redis backend shards rooms over; never with `redisUrl`. */
+  redisClusterNodes: string[] | undefined;
+  /** Replicas that must hold a message (`WAIT`) before its publish is acknowledged; 0: none. */
+  redisWaitReplicas: number;
   sessionSecret: string;
   /** True when no SESSION_SECRET was given and a random one was made for this start. */
   sessionSecretGenerated: boolean;
@@ -159,6 +163,26 @@ function redisUrl(env: Env, name = 'REDIS_URL'): string | undefined {
   return raw;
 }
 
+/** `REDIS_CLUSTER_NODES`: `host:port` entries, and never together with `REDIS_URL`. */
+function redisClusterNodes(env: Env): string[] | undefined {
+  const nodes = list(env, 'REDIS_CLUSTER_NODES');
+  if (nodes === undefined) return undefined;
+  for (const node of nodes) {
+    const match = /^(.+):(\d{1,5})$/.exec(node);
+    if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+      throw new ConfigError('REDIS_CLUSTER_NODES', `must be host:port entries separated by commas, got ${JSON.stringify(node)}`);
+    }
+  }
+  if (redisUrl(env) !== undefined) {
+    throw new ConfigError('REDIS_CLUSTER_NODES', 'cannot be set together with REDIS_URL: set REDIS_URL for one Redis, or REDIS_CLUSTER_NODES for a Redis Cluster');
+  }
+  return nodes;
+}
+
+/** True when the Redis backend runs (on one Redis or on a Redis Cluster). */
+export const usesRedis = (config: Pick<Config, 'redisUrl' | 'redisClusterNodes'>): boolean =>
+  config.redisUrl !== undefined || config.redisClusterNodes !== undefined;
+
 /** channels_redis's group names: ASCII letters, digits, `-`, `_`, `.`, under 100 characters with the room. */
 const DJANGO_GROUP_PREFIX = /^[A-Za-z0-9_.-]{0,35}$/;
 const DJANGO_LAYER_PREFIX = /^[\x21-\x7e]{1,64}$/;
@@ -170,7 +194,7 @@ function django(env: Env): DjangoConfig | undefined {
     throw new ConfigError('DJANGO_CHANNEL_LAYER', `must be core or pubsub, got ${JSON.stringify(layer)}`);
   }
   const url = redisUrl(env, 'DJANGO_REDIS_URL') ?? redisUrl(env);
-  if (url === undefined) throw new ConfigError('DJANGO_REDIS_URL', 'is required when REDIS_URL is unset (the Redis in the layer\'s hosts)');
+  if (url === undefined) throw new ConfigError('DJANGO_REDIS_URL', 'is required when REDIS_URL is unset (the Redis in the layer\'s hosts; a Redis Cluster is not one)');
   const groupPrefix = env.DJANGO_GROUP_PREFIX?.trim() ?? 'chat_';
   if (!DJANGO_GROUP_PREFIX.test(groupPrefix)) {
     throw new ConfigError('DJANGO_GROUP_PREFIX', 'must be at most 35 ASCII letters, digits, "-", "_" or "."');
@@ -347,6 +371,8 @@ export function loadConfig(env: Env = process.env, defaults: { webRoot?: string;
     port: integer(env, 'PORT', 8000, 0, 65535),
     host,
     redisUrl: redisUrl(env),
+    redisClusterNodes: redisClusterNodes(env),
+    redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', 0, 0, 100),
     sessionSecret: secret.secret,
     sessionSecretGenerated: secret.generated,
     apiKeys: apiKeys(env),
@@ -382,8 +408,8 @@ export function loadConfig(env: Env = process.env, defaults: { webRoot?: string;
     authHookUrl: authHookUrl(env),
     django: django(env),
   };
-  if (config.workers > 1 && config.redisUrl === undefined) {
-    throw new ConfigError('WORKERS', 'needs REDIS_URL: workers share rooms through Redis, the embedded backend cannot be shared');
+  if (config.workers > 1 && !usesRedis(config)) {
+    throw new ConfigError('WORKERS', 'needs REDIS_URL or REDIS_CLUSTER_NODES: workers share rooms through Redis, the embedded backend cannot be shared');
   }
   return config;
 }

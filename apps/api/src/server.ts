@@ -29,6 +29,7 @@ function readConfig(): Config {
 }
 
 function describeBackend(config: Config): string {
+  if (config.redisClusterNodes !== undefined) return `Redis backend on a Redis Cluster (seeds ${config.redisClusterNodes.join(',')})`;
   if (config.redisUrl === undefined) return 'embedded in-memory backend (single process; set REDIS_URL to cluster)';
   const url = new URL(config.redisUrl);
   return `Redis backend at ${url.protocol}//${url.host}${url.pathname}`;

@@ -5,9 +5,9 @@ import { testConfig, type Config } from '../src/config.js';
 import type { Channel, GroupEvent } from '../src/layer/channel-layer.js';
 import { Metrics } from '../src/metrics.js';
 import { createRedisBackend } from '../src/redis/backend.js';
-import { REDIS_CLIENT_OPTIONS } from '../src/redis/client.js';
+import { REDIS_CLIENT_OPTIONS, clusterClient, whenReady, type RedisClient } from '../src/redis/client.js';
 import type { PresenceTiming } from '../src/redis/presence.js';
-import { eventually, startRedis, type TestRedis } from './helpers.js';
+import { eventually, startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from './helpers.js';
 
 /**
  * Backends built directly (no HTTP), for the suites that run against every implementation:
@@ -85,7 +85,13 @@ export async function connected(client: Redis): Promise<Redis> {
   return client;
 }
 
-export function redisFactory(): BackendFactory & { redis(): TestRedis } {
+/** A factory of backends on Redis, with a command client of its own for assertions on keys. */
+export interface RedisBackendFactory extends BackendFactory {
+  /** A connected command client of the factory's Redis (or cluster); the caller disconnects it. */
+  admin(): Promise<RedisClient>;
+}
+
+export function redisFactory(): RedisBackendFactory & { redis(): TestRedis } {
   let server: TestRedis | undefined;
   const made: Array<{ backend: Backend; client: Redis }> = [];
   const redis = (): TestRedis => {
@@ -95,6 +101,7 @@ export function redisFactory(): BackendFactory & { redis(): TestRedis } {
   return {
     name: 'redis',
     redis,
+    admin: async () => connected(redisClient(redis().url)),
     async setUp() {
       server = await startRedis();
     },
@@ -121,6 +128,63 @@ export function redisFactory(): BackendFactory & { redis(): TestRedis } {
     async tearDown() {
       await server?.stop();
       server = undefined;
+    },
+  };
+}
+
+/** A command client of a test cluster with the server's own options, once it answers. */
+export async function clusterCommandClient(cluster: TestRedisCluster): Promise<RedisClient> {
+  const client = clusterClient(cluster.seeds, { connectionName: 'roomcast-test' });
+  client.on('error', () => undefined);
+  return whenReady(client, 'the test Redis Cluster did not answer');
+}
+
+/**
+ * Backends on a Redis Cluster of 3 masters and 3 replicas (startRedisCluster), the third
+ * implementation the shared suites run against. Starting a cluster takes seconds, so setUp and
+ * tearDown count their callers: a test file holds one reference for all its suites (one cluster
+ * per file), each suite another.
+ */
+export function clusterFactory(): RedisBackendFactory & { cluster(): TestRedisCluster } {
+  let server: TestRedisCluster | undefined;
+  let starting: Promise<TestRedisCluster> | undefined;
+  let holders = 0;
+  const made: Array<{ backend: Backend; client: RedisClient }> = [];
+  const cluster = (): TestRedisCluster => {
+    if (!server) throw new Error('clusterFactory: setUp() was not run');
+    return server;
+  };
+  return {
+    name: 'redis cluster',
+    cluster,
+    admin: async () => clusterCommandClient(cluster()),
+    async setUp() {
+      holders += 1;
+      server = await (starting ??= startRedisCluster());
+    },
+    async create(options = {}) {
+      const client = await clusterCommandClient(cluster());
+      const config = backendConfig(options, { redisClusterNodes: cluster().seeds });
+      const backend = await createRedisBackend(
+        { config, log: recordingLogger(), metrics: new Metrics(), redis: client },
+        options.presenceTiming ? { presenceTiming: options.presenceTiming } : {},
+      );
+      made.push({ backend, client });
+      return backend;
+    },
+    async reset() {
+      for (const { backend, client } of made.splice(0)) {
+        await backend.close();
+        client.disconnect();
+      }
+      await cluster().flush();
+    },
+    async tearDown() {
+      holders -= 1;
+      if (holders > 0) return;
+      await server?.stop();
+      server = undefined;
+      starting = undefined;
     },
   };
 }

@@ -210,3 +210,29 @@ describe('DJANGO_* (the Django Channels bridge)', () => {
     expect(error.message).not.toContain('\n');
   });
 });
+
+describe('Redis Cluster configuration', () => {
+  it('reads REDIS_CLUSTER_NODES as seed nodes and REDIS_WAIT_REPLICAS as a count (0 by default)', () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001,[::1]:7002', REDIS_WAIT_REPLICAS: '1' });
+    expect(config.redisClusterNodes).toEqual(['10.0.0.1:7000', 'redis-b:7001', '[::1]:7002']);
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.redisWaitReplicas).toBe(1);
+    expect(loadConfig({}).redisWaitReplicas).toBe(0);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'h:1', WORKERS: '2' }).workers).toBe(2);
+  });
+
+  it('refuses REDIS_CLUSTER_NODES beside REDIS_URL in one line naming both', () => {
+    const error = failure({ REDIS_CLUSTER_NODES: 'h:7000', REDIS_URL: 'redis://h:6379' });
+    expect(error.variable).toBe('REDIS_CLUSTER_NODES');
+    expect(error.message).toContain('REDIS_URL');
+    expect(error.message).not.toContain('\n');
+  });
+
+  it.each([
+    [{ REDIS_CLUSTER_NODES: 'no-port' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'h:70000' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'h:7000', REDIS_WAIT_REPLICAS: 'one' }, 'REDIS_WAIT_REPLICAS'],
+  ])('refuses %j, naming %s', (env, variable) => {
+    expect(failure(env as Record<string, string>).variable).toBe(variable);
+  });
+});

@@ -6,7 +6,18 @@ import { buildApp, type BuildOptions } from '../src/app.js';
 import { testConfig, type Config } from '../src/config.js';
 
 // Waiting, ports, private redis-servers and a cuttable link are shared with the browser tests.
-export { assertRedisInstalled, eventually, freePort, sleep, startLink, startRedis, type Link, type TestRedis } from '@roomcast/testing';
+export {
+  assertRedisInstalled,
+  eventually,
+  freePort,
+  sleep,
+  startLink,
+  startRedis,
+  startRedisCluster,
+  type Link,
+  type TestRedis,
+  type TestRedisCluster,
+} from '@roomcast/testing';
 
 // ---------------------------------------------------------------- nodes
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import { foldUsername } from '@roomcast/protocol';
 import { accountFoldKey, accountKey, sessionKey } from '../redis/keys.js';
 import { parseAccount, type Account, type AccountStore } from './accounts.js';
@@ -9,7 +9,7 @@ import type { SessionStore } from './sessions.js';
  * claim per folded name (look-alikes), taken first with SET NX.
  */
 export class RedisAccountStore implements AccountStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async create(account: Account): Promise<boolean> {
     const fold = accountFoldKey(foldUsername(account.username));
@@ -32,7 +32,7 @@ export class RedisAccountStore implements AccountStore {
 
 /** Sessions in Redis, each a string that expires with its cookie (SET PX), shared by every node. */
 export class RedisSessionStore implements SessionStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async get(sessionId: string): Promise<string | undefined> {
     return (await this.redis.get(sessionKey(sessionId))) ?? undefined;

@@ -2,23 +2,26 @@ import type {} from '@fastify/redis';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createBackend } from '../backend.js';
+import { usesRedis } from '../config.js';
 import { Metrics } from '../metrics.js';
 import { Publisher } from '../rooms/publisher.js';
 import '../types.js';
 
 /**
  * Decorates the app with its backend, metrics and publisher, and closes the backend last. With
- * REDIS_URL, `app.redis` is the Redis command client (@fastify/redis, no key prefix), shared by
+ * REDIS_URL or REDIS_CLUSTER_NODES, `app.redis` is the Redis command client (of one Redis or of
+ * the cluster) (@fastify/redis, no key prefix), shared by
  * the backend and by accounts and sessions; it closes after the backend, which needs it to say
  * goodbye (onClose hooks run in reverse order of registration).
  */
 export default fp(
   async (app) => {
-    const { redisUrl } = app.config;
-    if (redisUrl !== undefined) {
-      const [{ default: fastifyRedis }, { connectRedis }] = await Promise.all([import('@fastify/redis'), import('../redis/client.js')]);
-      // Connected here, with a bounded wait and an error naming REDIS_URL, then handed over.
-      const client = await connectRedis(redisUrl, app.log);
+    const { redisUrl, redisClusterNodes } = app.config;
+    const redis = usesRedis(app.config);
+    if (redis) {
+      const [{ default: fastifyRedis }, { connectRedis, connectRedisCluster }] = await Promise.all([import('@fastify/redis'), import('../redis/client.js')]);
+      // Connected here, with a bounded wait and an error naming the variable, then handed over.
+      const client = redisClusterNodes === undefined ? await connectRedis(redisUrl!, app.log) : await connectRedisCluster(redisClusterNodes, app.log);
       await app.register(fastifyRedis, { client, closeClient: true });
     }
     const metrics = new Metrics();
@@ -26,7 +29,7 @@ export default fp(
       config: app.config,
       log: app.log,
       metrics,
-      ...(redisUrl === undefined ? {} : { redis: app.redis }),
+      ...(redis ? { redis: app.redis } : {}),
     });
     app.decorate('metrics', metrics);
     app.decorate('backend', backend);

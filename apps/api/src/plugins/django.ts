@@ -41,7 +41,7 @@ export default fp<DjangoPluginOptions>(
 );
 
 /** One ID for every node sharing the Redis backend: the first node makes it, the others read it. */
-async function sharedClusterId(redis: import('ioredis').Redis): Promise<string> {
+async function sharedClusterId(redis: import('../redis/client.js').RedisClient): Promise<string> {
   await redis.set(djangoClusterKey, randomBytes(6).toString('hex'), 'NX');
   const id = await redis.get(djangoClusterKey);
   if (id === null) throw new Error('Redis lost the Django cluster ID just written');

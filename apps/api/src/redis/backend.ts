@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Backend, BackendContext } from '../backend.js';
-import { watchConnection, whenReady } from './client.js';
+import type { Cluster } from 'ioredis';
+import { isCluster, keepNodesConnected, watchConnection, whenReady } from './client.js';
 import { RedisRoomHistory } from './history.js';
 import { isOutOfMemory } from '../backend-errors.js';
 import { nodeReadyProbeKey } from './keys.js';
@@ -9,43 +10,58 @@ import { RedisPresence, type PresenceTiming } from './presence.js';
 import { RedisRateLimiter } from './rate-limiter.js';
 import { defineScripts } from './scripts.js';
 
+/** Another client of the same cluster, with the same options, named; `sharded` for SSUBSCRIBE. */
+function duplicateCluster(cluster: Cluster, connectionName: string, sharded: boolean): Cluster {
+  const duplicate = cluster.duplicate(undefined, {
+    ...(sharded ? { shardedSubscribers: true } : {}),
+    redisOptions: { ...cluster.options.redisOptions, connectionName },
+  });
+  keepNodesConnected(duplicate);
+  return duplicate;
+}
+
 export interface RedisBackendOptions {
   /** Presence expiry and upkeep periods; tests shorten them. */
   presenceTiming?: PresenceTiming;
 }
 
 /**
- * The distributed backend: every node sharing one Redis is one cluster. It uses the command
- * client it is given (`app.redis`, shared with accounts and sessions) and opens two more
- * connections of its own, which it closes: one for subscriptions, one for bulk history reads
- * (resumes, catch-ups, history pages), so that a large reply never queues in front of a publish.
- * The command client is its owner's.
+ * The distributed backend: every node sharing one Redis, or one Redis Cluster, is one cluster
+ * of Roomcast nodes. It uses the command client it is given (`app.redis`, shared with accounts
+ * and sessions) and opens two more clients of its own, which it closes: one for subscriptions,
+ * one for bulk history reads (resumes, catch-ups, history pages), so that a large reply never
+ * queues in front of a publish. The command client is its owner's. On a cluster each of these is
+ * a cluster client (a connection per master it needs); the code above them is the same.
  */
 export async function createRedisBackend(context: BackendContext, options: RedisBackendOptions = {}): Promise<Backend> {
   const { config, log, metrics, redis } = context;
-  if (!redis) throw new Error('The Redis backend needs a Redis client (REDIS_URL)');
+  if (!redis) throw new Error('The Redis backend needs a Redis client (REDIS_URL or REDIS_CLUSTER_NODES)');
   defineScripts(redis);
   const nodeId = randomBytes(6).toString('hex');
-  const subscriber = redis.duplicate({ autoResubscribe: false, connectionName: `roomcast-sub-${nodeId}` });
+  const subscriber = isCluster(redis)
+    ? duplicateCluster(redis, `roomcast-sub-${nodeId}`, true)
+    : redis.duplicate({ autoResubscribe: false, connectionName: `roomcast-sub-${nodeId}` });
   watchConnection(subscriber, 'subscriber', log);
+
+  const reader = isCluster(redis) ? duplicateCluster(redis, `roomcast-reads-${nodeId}`, false) : redis.duplicate({ connectionName: `roomcast-reads-${nodeId}` });
+  watchConnection(reader, 'history reads', log);
+  defineScripts(reader);
+  const history = new RedisRoomHistory(redis, config.historyLimit, log, config.roomIdleTtlMs, reader, config.redisWaitReplicas);
 
   let layer: RedisChannelLayer;
   try {
-    layer = await RedisChannelLayer.create({ redis, subscriber, nodeId, log, metrics });
+    layer = await RedisChannelLayer.create({ redis, subscriber, nodeId, log, metrics, newestId: (room) => history.newestId(room) });
   } catch (error) {
     subscriber.disconnect();
+    reader.disconnect();
     throw error;
   }
-  const reader = redis.duplicate({ connectionName: `roomcast-reads-${nodeId}` });
-  watchConnection(reader, 'history reads', log);
-  defineScripts(reader);
   try {
-    await whenReady(reader, 'REDIS_URL: the history-reads connection to Redis did not open');
+    await whenReady(reader, `${isCluster(redis) ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL'}: the history-reads connection to Redis did not open`);
   } catch (error) {
     await layer.close();
     throw error;
   }
-  const history = new RedisRoomHistory(redis, config.historyLimit, log, config.roomIdleTtlMs, reader);
   const presence = await RedisPresence.create({
     redis,
     nodeId,

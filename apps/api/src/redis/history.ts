@@ -1,6 +1,7 @@
 import { SERVER_FRAME, compareMessageIds, type ChatMessage } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { NotStored, provesNothingWritten } from '../backend-errors.js';
 import {
   authorOf,
@@ -19,6 +20,12 @@ import { expiresWhenIdle } from '../rooms/idle-rooms.js';
 import { idempotencyTtlMs } from '../rooms/idempotency.js';
 import { groupChannel, idempotencyKey, roomStreamKey, roomTrimmedKey } from './keys.js';
 import './scripts.js';
+
+/**
+ * How long a publish waits for its replicas (REDIS_WAIT_REPLICAS), under the command timeout so
+ * that a shortfall is an answer from Redis, not a timeout.
+ */
+const WAIT_TIMEOUT_MS = 1000;
 
 /** The smallest stream ID there is. */
 const FIRST_MESSAGE_ID = '0-0';
@@ -73,11 +80,13 @@ export class RedisRoomHistory implements RoomHistory {
   private readonly keyTtlMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly limit: number,
     private readonly log: FastifyBaseLogger,
     private readonly idleTtlMs: number,
-    private readonly reader: Redis = redis,
+    private readonly reader: RedisClient = redis,
+    /** REDIS_WAIT_REPLICAS: a publish answers once this many replicas hold it. */
+    private readonly waitReplicas = 0,
   ) {
     this.keyTtlMs = idempotencyTtlMs(idleTtlMs);
   }
@@ -100,25 +109,53 @@ export class RedisRoomHistory implements RoomHistory {
   }
 
   async append(draft: MessageDraft, origin: AppendOrigin = {}): Promise<ChatMessage> {
+    const keys = [roomStreamKey(draft.room), roomTrimmedKey(draft.room)] as const;
     const args = this.appendArgs(draft, origin);
-    const id = await this.redis.roomcastAppend(roomStreamKey(draft.room), roomTrimmedKey(draft.room), ...args).catch((error: unknown) => {
-      throw outcomeError(error);
-    });
+    const id = await this.durably((client) => client.roomcastAppend(...keys, ...args));
     return storedMessage(draft, id);
   }
 
   /** `append` unless `key` was used, with the check and the record in the same script: one round trip. */
   async appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string, rememberMs?: number): Promise<AppendOnceResult> {
-    const args = this.appendArgs(draft, origin);
-    const [stored, id, fields] = await this.redis
-      .roomcastAppendOnce(roomStreamKey(draft.room), roomTrimmedKey(draft.room), idempotencyKey(key), ...args, Math.min(rememberMs ?? this.keyTtlMs, this.keyTtlMs))
-      .catch((error: unknown) => {
-        throw outcomeError(error);
-      });
+    const keys = [roomStreamKey(draft.room), roomTrimmedKey(draft.room), idempotencyKey(draft.room, key)] as const;
+    const args = [...this.appendArgs(draft, origin), Math.min(rememberMs ?? this.keyTtlMs, this.keyTtlMs)];
+    const [stored, id, fields] = await this.durably((client) => client.roomcastAppendOnce(...keys, ...args));
     if (stored === 1) return { state: 'stored', message: storedMessage(draft, id) };
     // The first message as stored, or (trimmed since) the same sender's same send under its ID.
     const first = fields && fields.length > 0 ? this.toMessage(draft.room, [id, fields]) : undefined;
     return { state: 'duplicate', message: first ?? storedMessage(draft, id) };
+  }
+
+  /** The newest message ID of the room (the layer's check of its subscriptions), on the reads connection. */
+  async newestId(room: string): Promise<string | undefined> {
+    const [newest] = (await this.reader.xrevrange(roomStreamKey(room), '+', '-', 'COUNT', 1)) as StreamEntry[];
+    return newest?.[0];
+  }
+
+  /**
+   * Runs an append script; with REDIS_WAIT_REPLICAS, in one pipeline with `WAIT` (one round
+   * trip, on the connection to the room's master: WAIT counts the replicas holding that
+   * connection's writes). Fewer replicas than asked within the timeout is no refusal: the
+   * message is stored on the master, and a failover may lose it, so the answer is an error of
+   * unknown outcome (`unconfirmed`: resend with the same nonce), never `unavailable`.
+   */
+  private async durably<T>(script: (client: RedisClient | ChainableCommander) => Promise<T> | ChainableCommander): Promise<T> {
+    if (this.waitReplicas === 0) {
+      return (script(this.redis) as Promise<T>).catch((error: unknown) => {
+        throw outcomeError(error);
+      });
+    }
+    const pipeline = this.redis.pipeline();
+    script(pipeline);
+    const replies = await pipeline.wait(this.waitReplicas, WAIT_TIMEOUT_MS).exec();
+    if (replies === null) throw new Error('Redis pipeline was aborted');
+    const [[appendError, stored], [waitError, replicas]] = replies as [[Error | null, T], [Error | null, number]];
+    if (appendError) throw outcomeError(appendError);
+    if (waitError) throw waitError;
+    if (replicas < this.waitReplicas) {
+      throw new Error(`stored on the master, but ${replicas} of ${this.waitReplicas} replicas acknowledged it within ${WAIT_TIMEOUT_MS} ms`);
+    }
+    return stored;
   }
 
   async readAfter(room: string, afterId: string, limit?: number, scope?: string): Promise<ReadAfterResult> {
@@ -148,15 +185,15 @@ export class RedisRoomHistory implements RoomHistory {
     return { messages: this.toMessages(room, entries.slice(0, limit).reverse()), hasMore };
   }
 
-  /** Restarts the idle TTL of the rooms' keys, in one round trip. */
+  /** Restarts the idle TTL of the rooms' keys, in one round trip per room (pipelined). */
   async touch(rooms: readonly string[]): Promise<void> {
     const expiring = rooms.filter((room) => expiresWhenIdle(room));
-    if (expiring.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const room of expiring) {
-      pipeline.pexpire(roomStreamKey(room), this.idleTtlMs).pexpire(roomTrimmedKey(room), this.idleTtlMs);
-    }
-    results(await pipeline.exec());
+    // One pipeline per room: a room's keys share a slot, different rooms' may not (a cluster).
+    await Promise.all(
+      expiring.map(async (room) =>
+        results(await this.redis.pipeline().pexpire(roomStreamKey(room), this.idleTtlMs).pexpire(roomTrimmedKey(room), this.idleTtlMs).exec()),
+      ),
+    );
   }
 
   /** Nothing to sweep: the room's keys carry their own expiry. */

@@ -5,45 +5,80 @@
 export const PREFIX = 'rc:';
 
 // ---- rooms: history, fan-out, presence (Redis backend)
+//
+// Every key and the pub/sub channel of a room carry the hash tag `{ROOM}` (room names have no
+// braces), so on a Redis Cluster they all live in one slot: the append script stores and
+// publishes in one step, and nothing on a room's hot path crosses slots. One layout for one
+// Redis and for a cluster (docs/cluster.md).
 
+/** `rc:room:{ROOM}:`: the prefix, with the hash tag, of every key of a room. */
+const roomKey = (room: string, what: string): string => `${PREFIX}room:{${room}}:${what}`;
 /** The room's message log: a Stream whose entry IDs are the message IDs. */
-export const roomStreamKey = (room: string): string => `${PREFIX}room:${room}:log`;
+export const roomStreamKey = (room: string): string => roomKey(room, 'log');
 /** ID of the newest message trimmed from the room's log: a resume from before it is incomplete. */
-export const roomTrimmedKey = (room: string): string => `${PREFIX}room:${room}:trimmed`;
+export const roomTrimmedKey = (room: string): string => roomKey(room, 'trimmed');
 /** Hash of the room's present connections: channel name to username ('' for anonymous). */
-export const roomPresenceKey = (room: string): string => `${PREFIX}room:${room}:presence`;
+export const roomPresenceKey = (room: string): string => roomKey(room, 'presence');
 /** Hash of the room's named users: username to its number of connections (distinct names in O(1)). */
-export const roomPresenceUsersKey = (room: string): string => `${PREFIX}room:${room}:presence:users`;
+export const roomPresenceUsersKey = (room: string): string => roomKey(room, 'presence:users');
 /** Hash of the room's presence counters: `anonymous` connections, and `version`, moved on every change. */
-export const roomPresenceStatsKey = (room: string): string => `${PREFIX}room:${room}:presence:stats`;
+export const roomPresenceStatsKey = (room: string): string => roomKey(room, 'presence:stats');
 /** Set for a moment after a node announced the room: no other frame until it expires (one per interval cluster-wide). */
-export const roomPresenceGateKey = (room: string): string => `${PREFIX}room:${room}:presence:gate`;
-/** Counter giving every presence change a version no earlier state of any room can have. */
-export const PRESENCE_VERSION_KEY = `${PREFIX}presence:version`;
-/** Sorted set of rooms with someone present, scored by their number of connections. */
-export const ONLINE_ROOMS_KEY = `${PREFIX}presence:online`;
+export const roomPresenceGateKey = (room: string): string => roomKey(room, 'presence:gate');
+/** A remembered publish to the room (Idempotency-Key or socket nonce): the first message's ID. */
+export const idempotencyKey = (room: string, key: string): string => roomKey(room, `idem:${key}`);
+
+/**
+ * The room directory (rooms with someone present, scored by their connections) is spread over
+ * this many sorted sets, each in a slot of its own, so that no slot takes every join and leave.
+ */
+export const ONLINE_ROOM_SHARDS = 16;
+/** One shard of the room directory, with the hash tag `{online:N}`. */
+export const onlineRoomsKey = (shard: number): string => `${PREFIX}presence:{online:${shard}}:rooms`;
+/** Beside each directory shard: the presence version each room's score was written at (no older write wins). */
+export const onlineVersionsKey = (shard: number): string => `${PREFIX}presence:{online:${shard}}:versions`;
+/** The directory shard of a room: FNV-1a of its name. */
+export function onlineRoomShard(room: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < room.length; i += 1) hash = Math.imul(hash ^ room.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % ONLINE_ROOM_SHARDS;
+}
 /** Set of node IDs that have (or had) presence entries, for the sweep of dead nodes. */
 export const PRESENCE_NODES_KEY = `${PREFIX}presence:nodes`;
 
-// ---- nodes (Redis backend)
+// ---- nodes (Redis backend): each node's keys share the hash tag `{node:ID}`
 
+const nodeKey = (node: string, what: string): string => `${PREFIX}node:{${node}}:${what}`;
 /** Present while the node lives: set with a short expiry and refreshed by its heartbeat. */
-export const nodeAliveKey = (node: string): string => `${PREFIX}node:${node}:alive`;
+export const nodeAliveKey = (node: string): string => nodeKey(node, 'alive');
 /** Written by `/readyz` (expiring in seconds): a write that Redis refuses when out of memory. */
-export const nodeReadyProbeKey = (node: string): string => `${PREFIX}node:${node}:ready`;
+export const nodeReadyProbeKey = (node: string): string => nodeKey(node, 'ready');
 /** Set of the node's presence entries, each `room|channel`, so a dead node's can be removed. */
-export const nodeMembersKey = (node: string): string => `${PREFIX}node:${node}:members`;
+export const nodeMembersKey = (node: string): string => nodeKey(node, 'members');
 
-// ---- pub/sub channels (Redis backend)
+// ---- sharded pub/sub channels (Redis backend: SPUBLISH / SSUBSCRIBE, on one Redis and on a cluster)
 
+const ROOM_GROUP_PREFIX = 'room.';
 const GROUP_CHANNEL_PREFIX = `${PREFIX}group:`;
-/** The pub/sub channel of a channel-layer group: every node with a member subscribes once. */
-export const groupChannel = (group: string): string => `${GROUP_CHANNEL_PREFIX}${group}`;
-/** The group a pub/sub channel carries, or undefined for a channel that is not a group's. */
-export const groupOfChannel = (channel: string): string | undefined =>
-  channel.startsWith(GROUP_CHANNEL_PREFIX) ? channel.slice(GROUP_CHANNEL_PREFIX.length) : undefined;
-/** A node's own pub/sub channel, for events sent to one of its channels by name. */
-export const nodeInboxChannel = (node: string): string => `${PREFIX}node:${node}:inbox`;
+/**
+ * The channel of a channel-layer group: every node with a member subscribes once. A room's group
+ * (`room.ROOM`) travels on `rc:room:{ROOM}:group`, in the slot of the room's keys; any other
+ * group on `rc:group:{GROUP}`.
+ */
+export const groupChannel = (group: string): string =>
+  group.startsWith(ROOM_GROUP_PREFIX) ? roomKey(group.slice(ROOM_GROUP_PREFIX.length), 'group') : `${GROUP_CHANNEL_PREFIX}{${group}}`;
+/** The group a channel carries (the inverse of groupChannel), or undefined for a channel that is not a group's. */
+export function groupOfChannel(channel: string): string | undefined {
+  const room = /^rc:room:\{([^{}]+)\}:group$/.exec(channel);
+  if (room) return `${ROOM_GROUP_PREFIX}${room[1]}`;
+  const other = /^rc:group:\{(.*)\}$/s.exec(channel);
+  return other ? other[1] : undefined;
+}
+/** The room whose log a group's messages are kept in, or undefined for a group that is no room's. */
+export const roomOfGroup = (group: string): string | undefined =>
+  group.startsWith(ROOM_GROUP_PREFIX) ? group.slice(ROOM_GROUP_PREFIX.length) : undefined;
+/** A node's own channel, for events sent to one of its channels by name. */
+export const nodeInboxChannel = (node: string): string => nodeKey(node, 'inbox');
 
 // ---- accounts and sessions (auth)
 
@@ -53,11 +88,6 @@ export const accountKey = (username: string): string => `${PREFIX}account:${user
 export const accountFoldKey = (folded: string): string => `${PREFIX}account-fold:${folded}`;
 /** A session, stored with an expiry. */
 export const sessionKey = (sessionId: string): string => `${PREFIX}session:${sessionId}`;
-
-// ---- publishing
-
-/** A remembered publish (Idempotency-Key or socket nonce): pending claim or the first message. */
-export const idempotencyKey = (key: string): string => `${PREFIX}idem:${key}`;
 
 // ---- Django Channels bridge
 

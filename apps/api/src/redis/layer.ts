@@ -1,18 +1,32 @@
-import { SERVER_FRAME, isMessageId, messageIdTime } from '@roomcast/protocol';
+import { SERVER_FRAME, compareMessageIds, isMessageId, messageIdTime } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Channel, ChannelLayer, GroupEvent } from '../layer/channel-layer.js';
 import { deliverToAll } from '../layer/memory.js';
 import type { Metrics } from '../metrics.js';
-import { groupChannel, groupOfChannel, nodeInboxChannel } from './keys.js';
+import { isCluster, type RedisClient } from './client.js';
+import { groupChannel, groupOfChannel, nodeInboxChannel, roomOfGroup } from './keys.js';
 
 /** How often the subscriber connection is pinged: a silent one may be cut off without knowing. */
 const SUBSCRIBER_PING_MS = 5000;
+/** How often the newest message of every subscribed room is compared with the newest one received. */
+export const SUBSCRIPTION_CHECK_MS = 3000;
+/**
+ * A message newer than the newest received counts as missed once it is this old (on Redis's
+ * clock): younger, it may still be on its way.
+ */
+const MISSED_AFTER_MS = 2000;
 
 interface GroupState {
   members: Set<Channel>;
   /** Resolves once this node's subscription to the group is active; undefined when none is. */
   subscription: Promise<void> | undefined;
+  /** When the subscription was asked for (the node's clock): messages before it were not this node's to receive. */
+  since: number;
+  /** Newest message ID received for the group (or caught up to after a loss). */
+  lastSeen: string | undefined;
+  /** True while the group is resubscribed after a loss: its events are dropped until its channels resync. */
+  recovering: boolean;
 }
 
 interface LocalChannel {
@@ -23,25 +37,36 @@ interface LocalChannel {
 
 export interface RedisLayerOptions {
   /** The command client: publishes. */
-  redis: Redis;
-  /** A connection of its own for SUBSCRIBE (a subscribed connection runs no other command). */
-  subscriber: Redis;
+  redis: RedisClient;
+  /**
+   * Where SSUBSCRIBE goes (a subscribed connection runs no other command): a connection of its
+   * own on one Redis; on a Redis Cluster, a cluster client with sharded subscribers, which keeps
+   * one connection per master that holds a subscribed channel's slot.
+   */
+  subscriber: Redis | Cluster;
   nodeId: string;
   log: FastifyBaseLogger;
   metrics: Metrics;
+  /** The newest message ID of a room (one XREVRANGE COUNT 1), for the check of subscriptions lost without notice. */
+  newestId?: (room: string) => Promise<string | undefined>;
+  /** Period of that check (SUBSCRIPTION_CHECK_MS). */
+  checkMs?: number;
 }
 
 /**
- * The channel layer over Redis pub/sub, in the shape of socket.io's Redis adapter: one
- * subscription per group per node (not per connection), local fan-out from there. Events of a
- * group travel on one Redis channel and one subscriber connection, so every node receives them
- * in the order Redis published them; chat messages are published by the append script itself,
- * in log order. A node delivers its own events only when they come back from Redis, so its
- * sockets see the same order as everyone else's.
+ * The channel layer over Redis sharded pub/sub (SPUBLISH / SSUBSCRIBE), in the shape of
+ * socket.io's sharded Redis adapter: one subscription per group per node (not per connection),
+ * local fan-out from there. Events of a group travel on one sharded channel, in the slot of the
+ * room's keys, so every node receives them in the order Redis published them; chat messages are
+ * published by the append script itself, in log order. A node delivers its own events only when
+ * they come back from Redis, so its sockets see the same order as everyone else's.
  *
- * When the subscriber connection drops, the layer resubscribes by itself once Redis is back and
- * then tells every local channel to resync from history: events published meanwhile were lost
- * to this node, and the room history is where they are kept.
+ * A subscription can die: the subscriber connection drops; on a cluster, a master fails over or
+ * a slot migrates and the server drops the slot's subscriptions (a SUNSUBSCRIBE push). Each time
+ * the layer resubscribes every group, dropping events until Redis confirms, then tells every
+ * local channel to resync from history: events published meanwhile were lost to this node, and
+ * the room history is where they are kept (Centrifugo's rule: the stream is the truth, pub/sub a
+ * hint). A loss nobody announced is caught by a periodic check of each room's newest message.
  */
 export class RedisChannelLayer implements ChannelLayer {
   readonly distributed = true;
@@ -51,6 +76,8 @@ export class RedisChannelLayer implements ChannelLayer {
   private readonly recoveredListeners: Array<() => void> = [];
   private readonly pinger: NodeJS.Timeout;
   private counter = 0;
+  /** Counts resubscription rounds: a round overtaken by a newer one leaves the rest to it. */
+  private epoch = 0;
   /** True while subscribed to everything it should be. */
   private live = false;
   private started = false;
@@ -58,16 +85,31 @@ export class RedisChannelLayer implements ChannelLayer {
   private markStarted!: () => void;
   private readonly startedPromise = new Promise<void>((resolve) => (this.markStarted = resolve));
 
+  private readonly checker: NodeJS.Timeout;
+  private checking = false;
+
   private constructor(private readonly options: RedisLayerOptions) {
     const { subscriber } = options;
     this.inbox = nodeInboxChannel(options.nodeId);
-    subscriber.on('message', (channel: string, payload: string) => this.dispatch(channel, payload));
-    subscriber.on('close', () => {
-      this.live = false;
-    });
-    subscriber.on('ready', () => void this.subscribeAll());
+    subscriber.on('smessage', (channel: string, payload: string) => this.dispatch(channel, payload));
+    if (isCluster(subscriber)) {
+      // ioredis (6.0.0 and later) replaces a shard's subscriber after a failover and, on a
+      // SUNSUBSCRIBE push (slot migrated), re-reads the slots; either way it resubscribes and
+      // then says so. Its resubscription is not awaited there: the layer's own is.
+      subscriber.on('ready', () => void this.subscribeAll());
+      subscriber.on('subscribersReady', () => {
+        if (this.started) void this.subscribeAll();
+      });
+    } else {
+      subscriber.on('close', () => {
+        this.live = false;
+      });
+      subscriber.on('ready', () => void this.subscribeAll());
+    }
     this.pinger = setInterval(() => this.pingSubscriber(), SUBSCRIBER_PING_MS);
     this.pinger.unref();
+    this.checker = setInterval(() => void this.checkSubscriptions(), options.checkMs ?? SUBSCRIPTION_CHECK_MS);
+    this.checker.unref();
   }
 
   /** A layer whose node inbox is subscribed; resolves once it receives events. */
@@ -101,7 +143,7 @@ export class RedisChannelLayer implements ChannelLayer {
   async groupAdd(group: string, channel: Channel): Promise<void> {
     let state = this.groups.get(group);
     if (!state) {
-      state = { members: new Set(), subscription: undefined };
+      state = { members: new Set(), subscription: undefined, since: Date.now(), lastSeen: undefined, recovering: false };
       this.groups.set(group, state);
     }
     if (!state.members.has(channel)) {
@@ -124,7 +166,7 @@ export class RedisChannelLayer implements ChannelLayer {
     // Sent before any later SUBSCRIBE of the same group on the same connection, so a quick
     // leave-and-rejoin ends subscribed.
     if (state.subscription) {
-      await this.options.subscriber.unsubscribe(groupChannel(group)).then(
+      await this.options.subscriber.sunsubscribe(groupChannel(group)).then(
         () => undefined,
         (error: unknown) => this.options.log.debug({ err: error, group }, 'unsubscribe failed; the connection is gone anyway'),
       );
@@ -132,13 +174,13 @@ export class RedisChannelLayer implements ChannelLayer {
   }
 
   async groupSend(group: string, event: GroupEvent): Promise<void> {
-    await this.options.redis.publish(groupChannel(group), JSON.stringify(event));
+    await this.options.redis.spublish(groupChannel(group), JSON.stringify(event));
   }
 
   async send(channelName: string, event: GroupEvent): Promise<void> {
     const node = nodeOfChannel(channelName);
     if (node === undefined) return;
-    await this.options.redis.publish(nodeInboxChannel(node), JSON.stringify({ to: channelName, event }));
+    await this.options.redis.spublish(nodeInboxChannel(node), JSON.stringify({ to: channelName, event }));
   }
 
   localGroupSize(group: string): number {
@@ -149,6 +191,7 @@ export class RedisChannelLayer implements ChannelLayer {
     this.closing = true;
     this.live = false;
     clearInterval(this.pinger);
+    clearInterval(this.checker);
     this.groups.clear();
     this.channels.clear();
     const { subscriber } = this.options;
@@ -156,7 +199,7 @@ export class RedisChannelLayer implements ChannelLayer {
   }
 
   private subscribe(group: string, state: GroupState): Promise<void> {
-    const subscription = this.options.subscriber.subscribe(groupChannel(group)).then(() => undefined);
+    const subscription = this.options.subscriber.ssubscribe(groupChannel(group)).then(() => undefined);
     // A failed subscription is forgotten so that the next groupAdd tries again.
     subscription.catch(() => {
       if (state.subscription === subscription) state.subscription = undefined;
@@ -165,22 +208,44 @@ export class RedisChannelLayer implements ChannelLayer {
   }
 
   /**
-   * On every (re)connection: subscribes the inbox and every group with a local member in one
-   * command; once Redis confirms, the layer is live and, after a loss, tells channels to resync.
+   * On every (re)connection, and on a cluster after every resubscription of a shard: subscribes
+   * the inbox and every group with a local member (one command on one Redis, one per channel on a
+   * cluster, where a command's channels must share a slot); once Redis confirms, the layer is
+   * live and, after a loss, tells channels to resync. Events are dropped from now until then.
    */
   private async subscribeAll(): Promise<void> {
     if (this.closing) return;
     const { subscriber, log, metrics } = this.options;
+    this.live = false;
+    const epoch = ++this.epoch;
     const groups = [...this.groups];
+    const channels = [this.inbox, ...groups.map(([group]) => groupChannel(group))];
     try {
-      await subscriber.subscribe(this.inbox, ...groups.map(([group]) => groupChannel(group)));
+      if (isCluster(subscriber)) await Promise.all(channels.map((channel) => subscriber.ssubscribe(channel)));
+      else await subscriber.ssubscribe(...channels);
     } catch (error) {
-      log.warn({ err: error }, 'could not resubscribe to Redis; reconnecting to try again');
-      subscriber.disconnect(true);
+      if (isCluster(subscriber)) {
+        // A shard still failing over: try again shortly (the slots are re-read meanwhile).
+        log.warn({ err: error }, 'could not resubscribe to the Redis Cluster; trying again');
+        setTimeout(() => {
+          if (epoch === this.epoch) void this.subscribeAll();
+        }, 500).unref();
+      } else {
+        log.warn({ err: error }, 'could not resubscribe to Redis; reconnecting to try again');
+        subscriber.disconnect(true);
+      }
       return;
     }
+    // A newer round began meanwhile (another loss): that one finishes the job.
+    if (epoch !== this.epoch) return;
     const subscribed = Promise.resolve();
-    for (const [, state] of groups) state.subscription = subscribed;
+    const now = Date.now();
+    for (const [, state] of groups) {
+      state.subscription = subscribed;
+      // What was missed is caught up by the resync below; the check watches from here on.
+      state.lastSeen = undefined;
+      state.since = now;
+    }
     this.live = true;
     if (!this.started) {
       this.started = true;
@@ -189,20 +254,59 @@ export class RedisChannelLayer implements ChannelLayer {
     }
     metrics.redisReconnects += 1;
     log.info({ groups: groups.length, channels: this.channels.size }, 'Redis subscription back: local sockets catch up from history');
-    for (const { channel } of this.channels.values()) {
-      try {
-        channel.resync?.();
-      } catch (error) {
-        log.warn({ err: error, channel: channel.name }, 'channel could not resync');
-      }
-    }
+    for (const { channel } of this.channels.values()) resyncChannel(channel, log);
     for (const listener of this.recoveredListeners) listener();
+  }
+
+  /**
+   * The check for a subscription lost without notice: a room whose log holds a message newer
+   * than any this node received, old enough to have arrived, is resubscribed and its channels
+   * resync. Costs one XREVRANGE COUNT 1 per subscribed room per period; a false alarm (a message
+   * slow to arrive) costs one catch-up read per socket, never a duplicate.
+   */
+  private async checkSubscriptions(): Promise<void> {
+    const { newestId, log } = this.options;
+    if (!newestId || this.checking || !this.live || this.closing) return;
+    this.checking = true;
+    try {
+      for (const [group, state] of [...this.groups]) {
+        const room = roomOfGroup(group);
+        if (room === undefined || state.recovering || !state.subscription) continue;
+        const newest = await newestId(room).catch(() => undefined);
+        if (newest === undefined || !this.live) continue;
+        const time = messageIdTime(newest);
+        const behind = state.lastSeen === undefined ? time >= state.since : compareMessageIds(newest, state.lastSeen) > 0;
+        if (!behind || Date.now() - time < MISSED_AFTER_MS) continue;
+        log.warn({ group, newest, lastSeen: state.lastSeen }, 'a room subscription lost without notice: resubscribing, its sockets catch up from history');
+        await this.recoverGroup(group, state, newest);
+      }
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Resubscribes one group, dropping its events until Redis confirms, then resyncs its channels. */
+  private async recoverGroup(group: string, state: GroupState, newest: string): Promise<void> {
+    state.recovering = true;
+    try {
+      await this.options.subscriber.ssubscribe(groupChannel(group));
+    } catch (error) {
+      this.options.log.warn({ err: error, group }, 'could not resubscribe the room; the next check tries again');
+      state.recovering = false;
+      return;
+    }
+    state.recovering = false;
+    if (this.groups.get(group) !== state) return;
+    state.lastSeen = newest;
+    this.options.metrics.redisReconnects += 1;
+    for (const channel of state.members) resyncChannel(channel, this.options.log);
   }
 
   /** A subscriber that no longer answers is cut, so that it reconnects and the gap is caught up. */
   private pingSubscriber(): void {
     const { subscriber, log } = this.options;
-    if (subscriber.status !== 'ready' || this.closing) return;
+    // A cluster's shard subscribers are watched by ioredis and by the subscription check.
+    if (isCluster(subscriber) || subscriber.status !== 'ready' || this.closing) return;
     subscriber.ping().catch((error: unknown) => {
       if (this.closing || subscriber.status !== 'ready') return;
       log.warn({ err: error }, 'Redis subscriber does not answer; reconnecting');
@@ -222,8 +326,8 @@ export class RedisChannelLayer implements ChannelLayer {
       return;
     }
     const group = groupOfChannel(redisChannel);
-    const members = group === undefined ? undefined : this.groups.get(group)?.members;
-    if (!members || members.size === 0) return;
+    const state = group === undefined ? undefined : this.groups.get(group);
+    if (!state || state.members.size === 0 || state.recovering) return;
     const event = parseEvent(payload);
     if (!event) {
       this.options.log.warn({ channel: redisChannel, bytes: payload.length }, 'dropped a malformed event from Redis');
@@ -231,8 +335,9 @@ export class RedisChannelLayer implements ChannelLayer {
     }
     if (event.type === SERVER_FRAME.chatMessage && event.id !== undefined) {
       this.options.metrics.observeFanOut(Date.now() - messageIdTime(event.id));
+      if (state.lastSeen === undefined || compareMessageIds(event.id, state.lastSeen) > 0) state.lastSeen = event.id;
     }
-    deliverToAll(members, event);
+    deliverToAll(state.members, event);
   }
 
   private dispatchDirect(payload: string): void {
@@ -243,6 +348,14 @@ export class RedisChannelLayer implements ChannelLayer {
       return;
     }
     deliverToAll(this.channels.has(envelope.to) ? [this.channels.get(envelope.to)!.channel] : undefined, event);
+  }
+}
+
+function resyncChannel(channel: Channel, log: FastifyBaseLogger): void {
+  try {
+    channel.resync?.();
+  } catch (error) {
+    log.warn({ err: error, channel: channel.name }, 'channel could not resync');
   }
 }
 

@@ -1,13 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { roomGroup } from '../layer/channel-layer.js';
 import { PresenceAnnouncer, type AnnounceOptions } from '../presence/announcer.js';
 import { presenceEvent, roomPresence, type Presence, type PresenceName, type RoomOnline, type RoomPresence } from '../presence/presence.js';
 import {
-  ONLINE_ROOMS_KEY,
+  ONLINE_ROOM_SHARDS,
   PRESENCE_NODES_KEY,
-  PRESENCE_VERSION_KEY,
   groupChannel,
+  onlineRoomShard,
+  onlineRoomsKey,
+  onlineVersionsKey,
   nodeAliveKey,
   nodeMembersKey,
   roomPresenceGateKey,
@@ -30,7 +32,7 @@ export interface PresenceTiming {
 export const PRESENCE_TIMING: PresenceTiming = { ttlMs: 15_000, heartbeatMs: 5_000, sweepMs: 5_000 };
 
 export interface RedisPresenceOptions {
-  redis: Redis;
+  redis: RedisClient;
   nodeId: string;
   log: FastifyBaseLogger;
   announce: AnnounceOptions;
@@ -45,6 +47,12 @@ export interface RedisPresenceOptions {
  * its entries removed and its rooms announced by the survivors. A node that finds its own alive
  * key gone (Redis restarted empty, or it was swept while cut off) adds its entries again.
  *
+ * Nothing crosses a slot of a Redis Cluster: a room's counts change in one script on the room's
+ * keys; the node's own list of entries (one slot per node) is written before an entry is added
+ * and after it is removed, so a node killed in between leaves nothing the sweep cannot find; the
+ * room directory is spread over ONLINE_ROOM_SHARDS keys and written after the room, a write
+ * carrying the room's version so that no older state overwrites a newer one.
+ *
  * Announcements are coalesced (PresenceAnnouncer) and gated in Redis so that a room gets at most
  * one frame per interval across the whole cluster; a frame is published only if the room has not
  * changed since it was read, so no frame arrives after a newer one.
@@ -56,6 +64,7 @@ export class RedisPresence implements Presence {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly announcer: PresenceAnnouncer;
   private heartbeating = false;
+  private restoreAgain = false;
   private sweeping = false;
 
   private constructor(private readonly options: RedisPresenceOptions) {
@@ -96,9 +105,10 @@ export class RedisPresence implements Presence {
   }
 
   async rooms(): Promise<RoomOnline[]> {
-    const flat = await this.options.redis.zrange(ONLINE_ROOMS_KEY, '0', '-1', 'WITHSCORES');
+    const { redis } = this.options;
+    const shards = await Promise.all(Array.from({ length: ONLINE_ROOM_SHARDS }, (_, shard) => redis.zrange(onlineRoomsKey(shard), '0', '-1', 'WITHSCORES')));
     const rooms: RoomOnline[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) rooms.push({ room: flat[i]!, online: Number(flat[i + 1]) });
+    for (const flat of shards) for (let i = 0; i + 1 < flat.length; i += 2) rooms.push({ room: flat[i]!, online: Number(flat[i + 1]) });
     return rooms.sort((a, b) => b.online - a.online || a.room.localeCompare(b.room));
   }
 
@@ -121,7 +131,7 @@ export class RedisPresence implements Presence {
       }
       this.local.clear();
       await redis.del(nodeAliveKey(nodeId));
-      await redis.roomcastPresenceForgetNode(PRESENCE_NODES_KEY, nodeMembersKey(nodeId), nodeAliveKey(nodeId), nodeId);
+      await this.forgetNode(nodeId);
     } catch (error) {
       log.warn({ err: error }, 'presence goodbye failed; the other nodes will sweep this one');
     }
@@ -130,28 +140,43 @@ export class RedisPresence implements Presence {
   /** Adds members; the room is announced when one was new, or always with `announce`. */
   private async add(room: string, members: Array<[string, string | null]>, announce: boolean): Promise<number> {
     const { redis, nodeId } = this.options;
+    // Listed under the node first: should the node die right after, the sweep still finds them.
+    await redis.sadd(PRESENCE_NODES_KEY, nodeId);
+    await redis.sadd(nodeMembersKey(nodeId), ...members.map(([member]) => `${room}|${member}`));
     const pairs = members.flatMap(([member, user]) => [member, user ?? '']);
-    const added = await redis.roomcastPresenceAdd(...this.countKeys(room, nodeId, PRESENCE_NODES_KEY), room, nodeId, ...pairs);
+    const [added, connections, version] = await redis.roomcastPresenceAdd(...this.roomKeys(room), ...pairs);
+    if (added > 0) await this.list(room, connections, version);
     if (added > 0 || announce) this.announcer.changed(room);
     return added;
   }
 
-  private remove(node: string, room: string, members: string[], onlyIfDead: boolean): Promise<number> {
-    const keys = this.countKeys(room, node, nodeAliveKey(node));
-    return this.options.redis.roomcastPresenceRemove(...keys, room, onlyIfDead ? '1' : '0', ...members);
+  /** Removes members of `node`; with `onlyIfDead`, not while its alive key exists (a sweep). */
+  private async remove(node: string, room: string, members: string[], onlyIfDead: boolean): Promise<number> {
+    const { redis } = this.options;
+    // A sweep that read a node's entries just before the node came back must not remove them;
+    // the node re-adds its own once more after coming back (heartbeat), for the sweep that checked first.
+    if (onlyIfDead && (await redis.exists(nodeAliveKey(node))) === 1) return 0;
+    const [removed, connections, version] = await redis.roomcastPresenceRemove(...this.roomKeys(room), ...members);
+    if (removed > 0) await this.list(room, connections, version);
+    await redis.srem(nodeMembersKey(node), ...members.map((member) => `${room}|${member}`));
+    return removed;
   }
 
-  /** The KEYS of the add and remove scripts (see PRESENCE_HELPERS); the fourth differs. */
-  private countKeys(room: string, node: string, fourth: string): string[] {
-    return [
-      roomPresenceKey(room),
-      ONLINE_ROOMS_KEY,
-      nodeMembersKey(node),
-      fourth,
-      roomPresenceUsersKey(room),
-      roomPresenceStatsKey(room),
-      PRESENCE_VERSION_KEY,
-    ];
+  /** Writes the room's connections into its shard of the room directory (ONLINE_ROOM_SET). */
+  private async list(room: string, connections: number, version: string): Promise<void> {
+    const shard = onlineRoomShard(room);
+    await this.options.redis.roomcastOnlineRoomSet(onlineRoomsKey(shard), onlineVersionsKey(shard), room, connections, version);
+  }
+
+  /** The KEYS of the add and remove scripts (see PRESENCE_HELPERS): the room's, one slot. */
+  private roomKeys(room: string): string[] {
+    return [roomPresenceKey(room), roomPresenceUsersKey(room), roomPresenceStatsKey(room)];
+  }
+
+  /** Takes a node that is dead and has no entries left out of the node list. */
+  private async forgetNode(node: string): Promise<void> {
+    const { redis } = this.options;
+    if ((await redis.roomcastPresenceNodeGone(nodeMembersKey(node), nodeAliveKey(node))) === 1) await redis.srem(PRESENCE_NODES_KEY, node);
   }
 
   private read(room: string, listMax: number, gateMs: number) {
@@ -196,6 +221,12 @@ export class RedisPresence implements Presence {
       if (previous === null && this.local.size > 0) {
         log.warn({ rooms: this.local.size }, 'this node was missing from presence; adding its members again');
         await this.restore(false);
+        // Once more after a sweep period: a sweep that found the node dead just before this
+        // heartbeat may remove what was just restored.
+        this.restoreAgain = true;
+      } else if (this.restoreAgain) {
+        this.restoreAgain = false;
+        await this.restore(false);
       }
     } finally {
       this.heartbeating = false;
@@ -232,7 +263,7 @@ export class RedisPresence implements Presence {
       if (gone > 0) this.announcer.changed(room);
       removed += gone;
     }
-    await redis.roomcastPresenceForgetNode(PRESENCE_NODES_KEY, nodeMembersKey(node), nodeAliveKey(node), node);
+    await this.forgetNode(node);
     if (removed > 0) log.info({ node, removed, rooms: byRoom.size }, 'removed the presence of a node that stopped answering');
   }
 

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import type { RateDecision, RateLimiter } from '../limits/rate-limiter.js';
 import { rateLimitKey } from './keys.js';
 import './scripts.js';
@@ -14,7 +14,7 @@ import './scripts.js';
  */
 export class RedisRateLimiter implements RateLimiter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly log: FastifyBaseLogger,
   ) {}
 

@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './client.js';
 
 /**
  * Every server-side Lua script of the Redis backend. Each runs atomically, so what it reads and
@@ -11,8 +12,9 @@ import type { Redis, Result } from 'ioredis';
 /**
  * Appends a chat message to the room's log, trims the log to its limit (remembering the newest
  * ID it dropped, for incomplete resumes), restarts the room's idle clock and publishes the
- * message to the room's group: the order of the log is the order of the fan-out because both
- * happen in one script.
+ * message to the room's group with SPUBLISH: the order of the log is the order of the fan-out
+ * because both happen in one script. The group's sharded channel carries the room's hash tag like
+ * its keys (keys.ts), so on a Redis Cluster the script runs in the room's one slot.
  *
  * Every step that can fail runs in `prepare`, before the first write: a script that failed
  * after XADD would leave a message stored, and later replayed, that its sender was told was not
@@ -76,7 +78,7 @@ local function append(p)
   end
   local ts = string.match(id, '^(%d+)')
   local frame = ARGV[5] .. id .. ARGV[6] .. ts .. '}'
-  redis.call('PUBLISH', ARGV[2], '{"type":"chat.message","id":"' .. id .. '","frame":' .. p.before .. id .. p.between .. ts
+  redis.call('SPUBLISH', ARGV[2], '{"type":"chat.message","id":"' .. id .. '","frame":' .. p.before .. id .. p.between .. ts
     .. '}"' .. p.origin .. '}')
   return id, frame
 end
@@ -118,38 +120,43 @@ return {1, id}
 
 /**
  * Shared by the presence scripts, every step O(1) whatever the size of the room: the per-user
- * and anonymous counts follow each member added or removed, the online-rooms index follows the
- * room's size, and every change moves the room's version (from one counter, so no earlier state
- * can have it again). Nothing here reads the whole room.
+ * and anonymous counts follow each member added or removed, and every change moves the room's
+ * version. Nothing here reads the whole room, and nothing leaves the room's slot: the node's own
+ * entry list and the room directory are written by the caller (redis/presence.ts), beside it.
  *
  * A member's value is its username, `~NAME` for a named guest, '' for an anonymous one; the users
  * hash counts connections per value (named guests too), `anonymous` every guest connection.
  *
- * KEYS of both scripts: room presence hash, online rooms, node members set, then 5: room users
- * hash, 6: room stats hash, 7: version counter.
+ * A version is Redis's clock in microseconds, or one more than the last when that is not
+ * behind: it only grows, even across the stats hash expiring and coming back, so no earlier state
+ * of the room can have it again.
+ *
+ * KEYS of both scripts: 1 room presence hash, 2 room users hash, 3 room stats hash.
  */
 const PRESENCE_HELPERS = `
 local function count(user, delta)
   -- '' is an anonymous guest, '~NAME' a named one: both are guest connections.
   if user == '' or string.sub(user, 1, 1) == '~' then
-    if redis.call('HINCRBY', KEYS[6], 'anonymous', delta) <= 0 then redis.call('HDEL', KEYS[6], 'anonymous') end
+    if redis.call('HINCRBY', KEYS[3], 'anonymous', delta) <= 0 then redis.call('HDEL', KEYS[3], 'anonymous') end
   end
-  if user ~= '' and redis.call('HINCRBY', KEYS[5], user, delta) <= 0 then
-    redis.call('HDEL', KEYS[5], user)
+  if user ~= '' and redis.call('HINCRBY', KEYS[2], user, delta) <= 0 then
+    redis.call('HDEL', KEYS[2], user)
   end
 end
 
-local function changed(room)
+local function changed()
   local n = redis.call('HLEN', KEYS[1])
-  redis.call('HSET', KEYS[6], 'version', redis.call('INCR', KEYS[7]))
+  local time = redis.call('TIME')
+  local version = math.max(tonumber(redis.call('HGET', KEYS[3], 'version') or '0') + 1, tonumber(time[1]) * 1000000 + tonumber(time[2]))
+  version = string.format('%d', version)
+  redis.call('HSET', KEYS[3], 'version', version)
   if n == 0 then
-    redis.call('ZREM', KEYS[2], room)
     -- Kept a minute after the room empties, long enough for its last frame to go out.
-    redis.call('PEXPIRE', KEYS[6], 60000)
+    redis.call('PEXPIRE', KEYS[3], 60000)
   else
-    redis.call('ZADD', KEYS[2], n, room)
-    redis.call('PERSIST', KEYS[6])
+    redis.call('PERSIST', KEYS[3])
   end
+  return n, version
 end
 `;
 
@@ -157,13 +164,12 @@ end
  * Adds (or re-adds, after a heal) members of one node to a room. The room is announced by the
  * node afterwards (see PRESENCE_READ), not here.
  *
- * KEYS: as PRESENCE_HELPERS, with 4: presence nodes set.
- * ARGV: room, node ID, then pairs of member and user ('' for anonymous).
- * Returns the number of members that were new (or changed user).
+ * KEYS: as PRESENCE_HELPERS. ARGV: pairs of member and user ('' for anonymous).
+ * Returns {members that were new (or changed user), connections now, version ('' when unchanged)}.
  */
 const PRESENCE_ADD = `${PRESENCE_HELPERS}
-local room, added = ARGV[1], 0
-for i = 3, #ARGV, 2 do
+local added = 0
+for i = 1, #ARGV, 2 do
   local member, user = ARGV[i], ARGV[i + 1]
   local prior = redis.call('HGET', KEYS[1], member)
   if prior ~= user then
@@ -172,35 +178,52 @@ for i = 3, #ARGV, 2 do
     count(user, 1)
     added = added + 1
   end
-  redis.call('SADD', KEYS[3], room .. '|' .. member)
 end
-if #ARGV >= 3 then redis.call('SADD', KEYS[4], ARGV[2]) end
-if added > 0 then changed(room) end
-return added
+if added == 0 then return {0, redis.call('HLEN', KEYS[1]), ''} end
+local n, version = changed()
+return {added, n, version}
 `;
 
 /**
- * Removes members of one node from a room. With the dead-only flag it does nothing while the
- * node's alive key exists: a sweeper that read a node's members just before the node came back
- * must not remove them.
+ * Removes members of one node from a room.
  *
- * KEYS: as PRESENCE_HELPERS, with 4: node alive key.
- * ARGV: room, '1' for dead-only, then members. Returns the number removed.
+ * KEYS: as PRESENCE_HELPERS. ARGV: members.
+ * Returns {members removed, connections now, version ('' when unchanged)}.
  */
 const PRESENCE_REMOVE = `${PRESENCE_HELPERS}
-if ARGV[2] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
-local room, removed = ARGV[1], 0
-for i = 3, #ARGV do
+local removed = 0
+for i = 1, #ARGV do
   local user = redis.call('HGET', KEYS[1], ARGV[i])
   if user then
     redis.call('HDEL', KEYS[1], ARGV[i])
     count(user, -1)
     removed = removed + 1
   end
-  redis.call('SREM', KEYS[3], room .. '|' .. ARGV[i])
 end
-if removed > 0 then changed(room) end
-return removed
+if removed == 0 then return {0, redis.call('HLEN', KEYS[1]), ''} end
+local n, version = changed()
+return {removed, n, version}
+`;
+
+/**
+ * Writes a room's number of connections into its shard of the room directory, unless a write
+ * from a newer state of the room came first (changes of one room on two nodes may reach here in
+ * either order). The version stays when the room leaves, so a late older write cannot bring it back.
+ *
+ * KEYS: directory shard (sorted set), its versions hash. ARGV: room, connections, version.
+ * Returns 1 when written.
+ */
+const ONLINE_ROOM_SET = `
+local last = redis.call('HGET', KEYS[2], ARGV[1])
+-- Versions are decimal integers: the longer is the larger, and of equal length the later in order.
+if last and (#last > #ARGV[3] or (#last == #ARGV[3] and last >= ARGV[3])) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+if tonumber(ARGV[2]) == 0 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+end
+return 1
 `;
 
 /**
@@ -228,24 +251,23 @@ return {1, size, tonumber(stats[1] or '0'), redis.call('HLEN', KEYS[2]), stats[2
  * Publishes a presence frame built from the state at `version`, unless the room changed since:
  * a newer frame is then on its way, and this one must not arrive after it.
  *
- * KEYS: room stats hash. ARGV: version, group channel, event JSON. Returns 1 when published.
+ * KEYS: room stats hash. ARGV: version, group channel (the room's, same slot), event JSON.
+ * Returns 1 when published.
  */
 const PRESENCE_PUBLISH = `
 if (redis.call('HGET', KEYS[1], 'version') or '0') ~= ARGV[1] then return 0 end
-redis.call('PUBLISH', ARGV[2], ARGV[3])
+redis.call('SPUBLISH', ARGV[2], ARGV[3])
 return 1
 `;
 
 /**
- * Forgets a node that is dead and has no presence entries left.
+ * Whether a node can be forgotten: it is dead and has no presence entries left (the caller then
+ * takes it out of the node list).
  *
- * KEYS: presence nodes set, node members set, node alive key. ARGV: node ID.
- * Returns 1 when forgotten.
+ * KEYS: node members set, node alive key (one slot: the node's hash tag). Returns 1 when so.
  */
-const PRESENCE_FORGET_NODE = `
-if redis.call('EXISTS', KEYS[3]) == 0 and redis.call('SCARD', KEYS[2]) == 0 then
-  return redis.call('SREM', KEYS[1], ARGV[1])
-end
+const PRESENCE_NODE_GONE = `
+if redis.call('EXISTS', KEYS[2]) == 0 and redis.call('SCARD', KEYS[1]) == 0 then return 1 end
 return 0
 `;
 
@@ -305,11 +327,12 @@ return {allowed, retry}
 const SCRIPTS = {
   roomcastAppend: { numberOfKeys: 2, lua: APPEND },
   roomcastAppendOnce: { numberOfKeys: 3, lua: APPEND_ONCE },
-  roomcastPresenceAdd: { numberOfKeys: 7, lua: PRESENCE_ADD },
-  roomcastPresenceRemove: { numberOfKeys: 7, lua: PRESENCE_REMOVE },
+  roomcastPresenceAdd: { numberOfKeys: 3, lua: PRESENCE_ADD },
+  roomcastPresenceRemove: { numberOfKeys: 3, lua: PRESENCE_REMOVE },
+  roomcastOnlineRoomSet: { numberOfKeys: 2, lua: ONLINE_ROOM_SET },
   roomcastPresenceRead: { numberOfKeys: 4, lua: PRESENCE_READ },
   roomcastPresencePublish: { numberOfKeys: 1, lua: PRESENCE_PUBLISH },
-  roomcastPresenceForgetNode: { numberOfKeys: 3, lua: PRESENCE_FORGET_NODE },
+  roomcastPresenceNodeGone: { numberOfKeys: 2, lua: PRESENCE_NODE_GONE },
   roomcastTakeToken: { numberOfKeys: 1, lua: TAKE_TOKEN },
   roomcastReplayStart: { numberOfKeys: 1, lua: REPLAY_START },
 } as const;
@@ -317,11 +340,13 @@ const SCRIPTS = {
 type Arg = string | number;
 
 declare module 'ioredis' {
+  // On the command clients of one Redis and of a cluster alike (both are RedisCommanders).
   interface RedisCommander<Context> {
     roomcastAppend(stream: string, trimmed: string, ...argv: Arg[]): Result<string, Context>;
     roomcastAppendOnce(stream: string, trimmed: string, publishKey: string, ...argv: Arg[]): Result<[number, string, string[]?], Context>;
-    roomcastPresenceAdd(...keysAndArgv: Arg[]): Result<number, Context>;
-    roomcastPresenceRemove(...keysAndArgv: Arg[]): Result<number, Context>;
+    roomcastPresenceAdd(...keysAndArgv: Arg[]): Result<[number, number, string], Context>;
+    roomcastPresenceRemove(...keysAndArgv: Arg[]): Result<[number, number, string], Context>;
+    roomcastOnlineRoomSet(rooms: string, versions: string, room: string, connections: number, version: string): Result<number, Context>;
     roomcastPresenceRead(
       hash: string,
       users: string,
@@ -331,14 +356,14 @@ declare module 'ioredis' {
       intervalMs: number,
     ): Result<[0, number] | [1, number, number, number, string, string[]], Context>;
     roomcastPresencePublish(stats: string, version: string, channel: string, event: string): Result<number, Context>;
-    roomcastPresenceForgetNode(nodes: string, nodeMembers: string, alive: string, node: string): Result<number, Context>;
+    roomcastPresenceNodeGone(nodeMembers: string, alive: string): Result<number, Context>;
     roomcastTakeToken(bucket: string, rate: number, burst: number): Result<[number, number], Context>;
     roomcastReplayStart(stream: string, since: string, maxBytes: number, overhead: number): Result<[string, number], Context>;
   }
 }
 
 /** Teaches a client the scripts (idempotent: a client shared by several apps learns them once). */
-export function defineScripts(redis: Redis): void {
+export function defineScripts(redis: RedisClient): void {
   for (const [name, definition] of Object.entries(SCRIPTS)) {
     if (!(name in redis)) redis.defineCommand(name, definition);
   }

@@ -64,7 +64,7 @@ describe('the append script writes nothing when it refuses (Redis)', () => {
     listener.on('message', (_channel, text: string) => heard.push(text));
     try {
       const args = { ...good, ...change } as Args;
-      const key = idempotencyKey('nonce:ghosts:k:someone-someone:n-1');
+      const key = idempotencyKey(ROOM, 'nonce:ghosts:k:someone-someone:n-1');
       await expect(admin.roomcastAppendOnce(roomStreamKey(ROOM), roomTrimmedKey(ROOM), key, ...argv(args), args.keyTtl)).rejects.toThrow(/ERR|error/i);
       if (!('keyTtl' in change)) await expect(admin.roomcastAppend(roomStreamKey(ROOM), roomTrimmedKey(ROOM), ...argv(args))).rejects.toThrow(/ERR|error/i);
       await sleep(50);
@@ -77,7 +77,7 @@ describe('the append script writes nothing when it refuses (Redis)', () => {
 
   it('refuses log and publish keys of the wrong type or content without writing', async () => {
     const admin = target.admin!;
-    const key = idempotencyKey('nonce:ghosts:k:someone-someone:n-1');
+    const key = idempotencyKey(ROOM, 'nonce:ghosts:k:someone-someone:n-1');
     await admin.set(roomStreamKey(ROOM), 'not a stream');
     await expect(admin.roomcastAppend(roomStreamKey(ROOM), roomTrimmedKey(ROOM), ...argv(good))).rejects.toThrow(/WRONGTYPE/);
     expect(await admin.get(roomStreamKey(ROOM))).toBe('not a stream');

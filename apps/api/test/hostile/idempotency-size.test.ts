@@ -26,7 +26,7 @@ describe('a publish key holds the message ID only (Redis)', () => {
     socket.send({ type: 'chat.message', message: LONGEST.text, nonce: LONGEST.nonce });
     const own = await socket.waitFor((frame) => frame.type === 'chat.message', 'the confirmation');
     await socket.close();
-    const key = idempotencyKey(nonceKey(LONGEST.room, `k:${LONGEST.clientId}`, LONGEST.nonce));
+    const key = idempotencyKey(LONGEST.room, nonceKey(LONGEST.room, `k:${LONGEST.clientId}`, LONGEST.nonce));
     expect(await target.admin!.get(key)).toBe((own as { id: string }).id);
     const bytes = Number(await target.admin!.call('MEMORY', 'USAGE', key));
     figure('redis publish key MEMORY USAGE (bytes)', bytes);

@@ -34,7 +34,7 @@ describe('Redis channel layer across nodes', () => {
   it('subscribes once per group per node, however many channels join, and leaves with the last', async () => {
     const [a, b] = [await factory.create(), await factory.create()];
     const client = await admin();
-    const subscribers = async (): Promise<number> => Number(((await client.pubsub('NUMSUB', groupChannel('room.lobby'))) as [string, number])[1]);
+    const subscribers = async (): Promise<number> => Number(((await client.pubsub('SHARDNUMSUB', groupChannel('room.lobby'))) as [string, number])[1]);
     const channels = Array.from({ length: 10 }, (_, n) => new RecordingChannel((n % 2 ? a : b).layer.newChannelName()));
     await Promise.all(channels.map((channel, n) => (n % 2 ? a : b).layer.groupAdd('room.lobby', channel)));
     expect(await subscribers()).toBe(2);
@@ -53,7 +53,7 @@ describe('Redis channel layer across nodes', () => {
       const channel = new RecordingChannel(watched.layer.newChannelName());
       await watched.layer.groupAdd('g', channel);
       for (const junk of ['not json', '{"type":1,"frame":"{}"}', '{"type":"x"}', '{"type":"chat.message","frame":"{}","id":"bad"}']) {
-        await client.publish(groupChannel('g'), junk);
+        await client.spublish(groupChannel('g'), junk);
       }
       await node.layer.groupSend('g', event(3));
       await eventually(() => channel.events.length === 1, 5000, 'the good event');
@@ -74,7 +74,7 @@ describe('Redis channel layer across nodes', () => {
     await client.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await eventually(async () => channel.resyncs === 1, 10_000, 'the resync after reconnecting');
     expect(await node.ready()).toBe(true);
-    await client.publish(groupChannel('g'), JSON.stringify(event(4)));
+    await client.spublish(groupChannel('g'), JSON.stringify(event(4)));
     await eventually(() => channel.events.length === 1, 5000, 'an event after the reconnection');
     expect(channel.events).toEqual([event(4)]);
     await sleep(100);

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { roomGroup } from '../../src/layer/channel-layer.js';
-import { ONLINE_ROOMS_KEY, nodeAliveKey } from '../../src/redis/keys.js';
+import { nodeAliveKey, onlineRoomShard, onlineRoomsKey } from '../../src/redis/keys.js';
 import type { PresenceTiming } from '../../src/redis/presence.js';
 import { RecordingChannel, connected, redisClient, redisFactory } from '../backends.js';
 import { eventually } from '../helpers.js';
@@ -48,7 +48,7 @@ describe('Redis presence heals', () => {
       expect(await client.exists(nodeAliveKey(node.nodeId))).toBe(0);
       await eventually(async () => (await node.presence.get('lobby')).anonymous === 1, 5000, 'the members back');
       expect(await node.presence.get('lobby')).toEqual({ users: ['alice'], guests: [], anonymous: 1 });
-      expect(await client.zscore(ONLINE_ROOMS_KEY, 'lobby')).toBe('2');
+      expect(await client.zscore(onlineRoomsKey(onlineRoomShard('lobby')), 'lobby')).toBe('2');
       await eventually(() => watcher.frames('presence').at(-1)?.anonymous === 1, 5000, 'the room announced again');
     } finally {
       client.disconnect();

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisAccountStore, RedisSessionStore } from '../../src/accounts/redis.js';
+import { storeSuite } from '../accounts/store-suite.js';
+import { clusterFactory } from '../backends.js';
+import { historySuite } from '../history/history-suite.js';
+import { layerSuite } from '../layer/layer-suite.js';
+import { rateLimiterSuite } from '../limits/rate-limiter-suite.js';
+import { presenceSuite } from '../presence/presence-suite.js';
+import { idempotencySuite } from './idempotency-suite.js';
+import { groupChannel, idempotencyKey, nodeAliveKey, nodeMembersKey, roomPresenceKey, roomStreamKey, roomTrimmedKey } from '../../src/redis/keys.js';
+import { roomGroup } from '../../src/layer/channel-layer.js';
+
+/**
+ * The shared suites on a Redis Cluster of 3 masters and 3 replicas: the third backend. One
+ * cluster serves every suite of this file (this file holds a reference to it throughout).
+ */
+const factory = clusterFactory();
+beforeAll(() => factory.setUp(), 90_000);
+afterAll(() => factory.tearDown());
+
+layerSuite(factory);
+historySuite(factory);
+presenceSuite(factory);
+rateLimiterSuite(factory);
+idempotencySuite(factory);
+storeSuite('Redis Cluster', {
+  start: async () => {
+    await factory.cluster().flush();
+    const client = await factory.admin();
+    return { accounts: new RedisAccountStore(client), sessions: new RedisSessionStore(client), client };
+  },
+  stop: async (stores) => {
+    await stores.sessions.close();
+    (stores as { client?: { disconnect(): void } }).client?.disconnect();
+  },
+});
+
+describe('key layout on a Redis Cluster', () => {
+  it('puts every key and the channel of a room in one slot, and a node’s keys in one slot', async () => {
+    const admin = await factory.admin();
+    try {
+      // Redis's own answer (CLUSTER KEYSLOT), not a re-implementation of its hash.
+      const slot = async (key: string): Promise<number> => Number(await admin.call('CLUSTER', 'KEYSLOT', key));
+      const slotsOf = async (keys: string[]) => new Set(await Promise.all(keys.map(slot)));
+      const rooms = ['lobby', 'a-b_c', 'x'.repeat(64)];
+      for (const room of rooms) {
+        const keys = [roomStreamKey(room), roomTrimmedKey(room), roomPresenceKey(room), idempotencyKey(room, 'nonce:x:{y}:z'), groupChannel(roomGroup(room))];
+        expect((await slotsOf(keys)).size).toBe(1);
+      }
+      expect((await slotsOf(rooms.map(roomStreamKey))).size).toBe(3);
+      expect((await slotsOf([nodeAliveKey('n1'), nodeMembersKey('n1')])).size).toBe(1);
+    } finally {
+      admin.disconnect();
+    }
+  });
+});
