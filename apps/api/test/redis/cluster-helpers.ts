@@ -6,9 +6,12 @@ import { startNode, type TestNode, UNLIMITED_SENDS } from '../helpers.js';
 /** An API key for HTTP publishing in these tests; the messages carry `user: "svc"`. */
 export const API_KEY = 'test-key-0123456789abcdef';
 
-/** Node settings for load: no per-socket or per-key limit, history long enough to keep everything. */
-export const loadConfig = (redisUrl: string, overrides: Partial<Config> = {}): Partial<Config> => ({
-  redisUrl,
+/**
+ * Node settings for load: no per-socket or per-key limit, history long enough to keep everything.
+ * `redis`: a Redis URL, or the seed nodes of a Redis Cluster.
+ */
+export const loadConfig = (redis: string | string[], overrides: Partial<Config> = {}): Partial<Config> => ({
+  ...(typeof redis === 'string' ? { redisUrl: redis } : { redisClusterNodes: redis }),
   ...UNLIMITED_SENDS,
   publishRate: 0,
   // Every test client comes from 127.0.0.1: hundreds of resumes a minute from one address.
