@@ -5,6 +5,9 @@ import type { GroupEvent } from '../../src/layer/channel-layer.js';
 import { Metrics } from '../../src/metrics.js';
 import { createRedisBackend } from '../../src/redis/backend.js';
 import { groupChannel } from '../../src/redis/keys.js';
+import type { RedisRoomHistory } from '../../src/redis/history.js';
+import { RedisChannelLayer } from '../../src/redis/layer.js';
+import { roomGroup } from '../../src/layer/channel-layer.js';
 import { RecordingChannel, connected, recordingLogger, redisClient, redisFactory } from '../backends.js';
 import { eventually, sleep } from '../helpers.js';
 
@@ -80,5 +83,48 @@ describe('Redis channel layer across nodes', () => {
     await sleep(100);
     expect(channel.resyncs).toBe(1);
     client.disconnect();
+  });
+});
+
+describe('a subscription lost without notice', () => {
+  const factory = redisFactory();
+  beforeAll(() => factory.setUp());
+  afterAll(() => factory.tearDown());
+  afterEach(() => factory.reset());
+
+  it('is noticed by the check of the room’s newest message: the layer resubscribes and its channels resync', async () => {
+    const writer = await factory.create();
+    const redis = await connected(redisClient(factory.redis().url));
+    const subscriber = redis.duplicate({ autoResubscribe: false });
+    subscriber.on('error', () => undefined);
+    const layer = await RedisChannelLayer.create({
+      redis,
+      subscriber,
+      nodeId: 'silent',
+      log: recordingLogger(),
+      metrics: new Metrics(),
+      newestId: (room) => (writer.history as RedisRoomHistory).newestId(room),
+      checkMs: 200,
+    });
+    try {
+      const member = new RecordingChannel(layer.newChannelName());
+      await layer.groupAdd(roomGroup('quiet'), member);
+      await writer.history.append({ room: 'quiet', user: 'alice', message: 'heard' });
+      await eventually(() => member.events.length === 1, 5000, 'the first message');
+      // Behind the layer's back, as a server dropping a shard channel would.
+      await subscriber.sunsubscribe(groupChannel(roomGroup('quiet')));
+      await writer.history.append({ room: 'quiet', user: 'alice', message: 'missed' });
+      await eventually(() => member.resyncs === 1, 10_000, 'the resync after the check found the gap');
+      expect(member.events).toHaveLength(1);
+      // Subscribed again: the next message arrives live.
+      await writer.history.append({ room: 'quiet', user: 'alice', message: 'heard again' });
+      await eventually(() => member.events.length === 2, 5000, 'a live message after resubscribing');
+      expect(JSON.parse(member.events[1]!.frame).message).toBe('heard again');
+      await sleep(3000);
+      expect(member.resyncs).toBe(1);
+    } finally {
+      await layer.close();
+      redis.disconnect();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import type { PresenceFrame, RoomsList } from '@roomcast/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestSocket, eventually, startRedis, type TestNode, type TestRedis } from '../helpers.js';
+import { TestSocket, eventually, startRedis, startRedisCluster, type TestNode } from '../helpers.js';
 import { loadConfig, spawnServer, startNodes, type ServerProcess } from './cluster-helpers.js';
 
 const ROOM = 'lobby';
@@ -11,8 +11,32 @@ const lastPresence = (socket: TestSocket): PresenceFrame | undefined =>
 const online = async (base: string): Promise<RoomsList['rooms']> =>
   ((await (await fetch(`${base}/rooms`)).json()) as RoomsList).rooms;
 
-describe('presence across nodes', () => {
-  let redis: TestRedis | undefined;
+/** A private Redis or Redis Cluster: how nodes in-process and a server process are pointed at it. */
+interface Store {
+  redis: string | string[];
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const STORES: Array<[string, () => Promise<Store>]> = [
+  [
+    'one Redis',
+    async () => {
+      const redis = await startRedis();
+      return { redis: redis.url, env: { REDIS_URL: redis.url }, stop: () => redis.stop() };
+    },
+  ],
+  [
+    'a Redis Cluster',
+    async () => {
+      const cluster = await startRedisCluster();
+      return { redis: cluster.seeds, env: { REDIS_CLUSTER_NODES: cluster.seeds.join(',') }, stop: () => cluster.stop() };
+    },
+  ],
+];
+
+describe.each(STORES)('presence across nodes on %s', (_, startStore) => {
+  let redis: Store | undefined;
   let nodes: TestNode[] = [];
   let child: ServerProcess | undefined;
   const sockets: TestSocket[] = [];
@@ -29,11 +53,12 @@ describe('presence across nodes', () => {
     await Promise.allSettled(nodes.map((node) => node.close()));
     nodes = [];
     await redis?.stop();
+    redis = undefined;
   });
 
-  it('shows users who joined on different nodes in every node’s presence frame', async () => {
-    redis = await startRedis();
-    nodes = await startNodes(3, loadConfig(redis.url));
+  it('shows users who joined on different nodes in every node’s presence frame', { timeout: 90_000 }, async () => {
+    redis = await startStore();
+    nodes = await startNodes(3, loadConfig(redis.redis));
     const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
     const watchers = [await open(a.url), await open(b.url), await open(c.url)];
     for (const watcher of watchers) await eventually(() => lastPresence(watcher)?.anonymous === 3, 10_000, 'three anonymous sockets');
@@ -58,10 +83,10 @@ describe('presence across nodes', () => {
   });
 
   it('drops the sockets of a node killed with SIGKILL within 30 s, and the survivors announce it', async () => {
-    redis = await startRedis();
-    nodes = await startNodes(1, loadConfig(redis.url));
+    redis = await startStore();
+    nodes = await startNodes(1, loadConfig(redis.redis));
     const survivor = nodes[0]!;
-    child = await spawnServer({ REDIS_URL: redis.url });
+    child = await spawnServer(redis.env);
     const watcher = await open(survivor.url);
     await open(child.url);
     await open(child.url);
