@@ -5,6 +5,7 @@ import { availableParallelism, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { killAllNow, redisMissing, startRedis, stopAll, stopRedis, type RedisProc } from './procs.js';
 import { judge, renderTables, type BenchResults, type Machine, type Outcome } from './report.js';
+import { renderCluster, runCluster } from './scenarios/cluster.js';
 import { runDjango } from './scenarios/django.js';
 import { runFanout, type FanoutResult } from './scenarios/fanout.js';
 import { runHttpPublish, type HttpResult } from './scenarios/http-publish.js';
@@ -26,7 +27,7 @@ const IDLE_SIZES = [2_000, 10_000, 18_000];
  */
 const IDLE_DELIVERY_MS: Record<number, number> = { 2_000: 8_000, 10_000: 8_000, 18_000: 32_000 };
 /** Scenarios not started once this little time is left. */
-const RESERVE_MS: Record<string, number> = { fanout: 75_000, http: 20_000, django: 30_000, idle: 30_000, 'idle-long': 60_000 };
+const RESERVE_MS: Record<string, number> = { fanout: 75_000, http: 20_000, django: 30_000, idle: 30_000, 'idle-long': 60_000, cluster: 90_000 };
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const resultsDir = `${repoRoot}bench/results/`;
@@ -181,6 +182,11 @@ async function main(): Promise<void> {
     results.idle.push({ sockets, baseline: await idle('bare ws', () => startBaseline()), roomcast: await idle('Roomcast embedded', () => startRoomcast('roomcast')) });
   }
 
+  // Last: with the rest of the run they may not fit the budget; BENCH_ONLY=cluster runs them alone.
+  const clusterAttempt = <T>(title: string, body: (stops: Array<() => Promise<void>>) => Promise<T>) => attempt(title, 'cluster', body);
+  if (!timeLeft('cluster')) results.cluster = await runCluster(clusterAttempt, withRedis, budgetEnd - RESERVE_MS.cluster! / 4);
+  else say(`- Redis Cluster rows: not run (${timeLeft('cluster')})`);
+
   results.durationSeconds = (Date.now() - startedAtMs) / 1000;
   results.quiet.loadAverageAfter = loadavg();
   results.quiet.foreignBusyMeanPercent = foreign.length ? foreign.reduce((a, b) => a + b, 0) / foreign.length : 0;
@@ -196,6 +202,7 @@ async function main(): Promise<void> {
   say('');
   say(renderTables(results));
   say('');
+  if (results.cluster) say(`${renderCluster(results.cluster)}\n`);
   say(`Written: bench/results/${stamp}.json${only ? '' : ' and bench/results/latest.json'}`);
 }
 

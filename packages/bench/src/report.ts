@@ -2,6 +2,7 @@ import { COPIES_PER_MESSAGE, type FanoutResult, type StepResult } from './scenar
 import type { DjangoResult } from './scenarios/django.js';
 import type { HttpResult } from './scenarios/http-publish.js';
 import type { IdleResult } from './scenarios/idle.js';
+import type { ClusterResults } from './scenarios/cluster.js';
 
 /** A scenario that did not run, and why (no redis-server, the Redis backend missing, time). */
 export interface NotRun {
@@ -43,6 +44,8 @@ export interface BenchResults {
   /** Django `group_send` stream received through the bridge and by daphne (absent in older results). */
   django?: Outcome<DjangoResult>;
   idle: { sockets: number; baseline: Outcome<IdleResult>; roomcast: Outcome<IdleResult> }[];
+  /** The Redis Cluster rows (absent in older results, and when not run). */
+  cluster?: ClusterResults;
   targets: Target[];
 }
 

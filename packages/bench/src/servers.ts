@@ -23,6 +23,8 @@ const baselineServer = fileURLToPath(new URL('./baseline-server.js', import.meta
 /** Every variable that could change what is measured is set here, not inherited. */
 const ROOMCAST_ENV_CLEARED = [
   'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_WAIT_REPLICAS',
   'WORKERS',
   'NODE_ENV',
   'REQUIRE_LOGIN',

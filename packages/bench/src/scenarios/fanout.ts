@@ -36,6 +36,10 @@ export interface FanoutTarget {
   nodes: Record<string, number>;
   /** Other processes to watch (redis-server), reported apart. */
   others: Record<string, number>;
+  /** Only the warm-up and the reference step, no ladder (a comparison at one rate). */
+  referenceOnly?: boolean;
+  /** Messages a second per room of the warm-up and the reference step (REFERENCE_RATE_PER_ROOM). */
+  referenceRatePerRoom?: number;
 }
 
 export interface StepResult {
@@ -157,7 +161,8 @@ export async function runFanout(target: FanoutTarget, deadline: number): Promise
     };
 
     // Warm-up: the JITs of both ends, at the reference rate; it must itself lose nothing.
-    await pace(fleet, senders, REFERENCE_RATE_PER_ROOM, WARMUP_MS);
+    const referenceRate = target.referenceRatePerRoom ?? REFERENCE_RATE_PER_ROOM;
+    await pace(fleet, senders, referenceRate, WARMUP_MS);
     await fleet.drain(DRAIN_MS);
     if (fleet.lost() > 0) say(`warm-up lost ${fleet.lost()} copies`);
 
@@ -175,11 +180,11 @@ export async function runFanout(target: FanoutTarget, deadline: number): Promise
       return runStep(perRoom, ms);
     };
 
-    const reference = await confirmedStep(REFERENCE_RATE_PER_ROOM, REFERENCE_STEP_MS);
+    const reference = await confirmedStep(referenceRate, REFERENCE_STEP_MS);
     let best = reference.pass ? reference : undefined;
     let failing = reference.pass ? undefined : reference;
-    let rate = REFERENCE_RATE_PER_ROOM;
-    while (!failing && Date.now() < deadline) {
+    let rate = referenceRate;
+    while (!failing && !target.referenceOnly && Date.now() < deadline) {
       rate = Math.round(rate * STEP_FACTOR);
       if (rate * ROOMS * COPIES_PER_MESSAGE > MAX_COPIES_PER_SECOND) break;
       await sleep(200);
