@@ -1,4 +1,4 @@
-import { SERVER_FRAME, compareMessageIds, isMessageId, messageIdTime } from '@roomcast/protocol';
+import { SERVER_FRAME, compareMessageIds, messageIdTime } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import type { Channel, ChannelLayer, GroupEvent } from '../layer/channel-layer.js';
@@ -6,6 +6,9 @@ import { deliverToAll } from '../layer/memory.js';
 import type { Metrics } from '../metrics.js';
 import { isCluster, type RedisClient } from './client.js';
 import { groupChannel, groupOfChannel, nodeInboxChannel, roomOfGroup } from './keys.js';
+import { isRecord, nodeOfChannel, parseEvent, parseJson, toEvent } from './layer-payloads.js';
+
+export { nodeOfChannel } from './layer-payloads.js';
 
 /** How often the subscriber connection is pinged: a silent one may be cut off without knowing. */
 const SUBSCRIBER_PING_MS = 5000;
@@ -357,33 +360,4 @@ function resyncChannel(channel: Channel, log: FastifyBaseLogger): void {
   } catch (error) {
     log.warn({ err: error, channel: channel.name }, 'channel could not resync');
   }
-}
-
-/** The node of a channel name made by `newChannelName`, or undefined for another form. */
-export function nodeOfChannel(name: string): string | undefined {
-  const bang = name.lastIndexOf('!');
-  if (bang <= 0) return undefined;
-  return name.slice(name.lastIndexOf('.', bang) + 1, bang);
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-const parseEvent = (payload: string): GroupEvent | undefined => toEvent(parseJson(payload));
-
-/** The GroupEvent a payload carries, checked field by field, or undefined. */
-function toEvent(value: unknown): GroupEvent | undefined {
-  if (!isRecord(value) || typeof value.type !== 'string' || typeof value.frame !== 'string' || !value.frame.endsWith('}')) return undefined;
-  const optional = (key: string): boolean => value[key] === undefined || typeof value[key] === 'string';
-  if (value.id !== undefined && !isMessageId(value.id)) return undefined;
-  if (!optional('sender') || !optional('nonce')) return undefined;
-  if (value.skipSender !== undefined && typeof value.skipSender !== 'boolean') return undefined;
-  return value as unknown as GroupEvent;
 }

@@ -71,7 +71,7 @@ describe.each(['core', 'pubsub'] as const)('the Django bridge on the %s layer', 
     if (layer === 'core') {
       // Each stored under its random bytes, remembered for an hour (not the 24 h of an Idempotency-Key).
       const roomcast = new Redis(roomcastRedis.url);
-      const keys = await roomcast.keys('rc:idem:django:*');
+      const keys = await roomcast.keys('rc:room:{lobby}:idem:django:*');
       expect(keys).toHaveLength(50);
       const ttl = await roomcast.pttl(keys[0]!);
       expect(ttl).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisAccountStore, RedisSessionStore } from '../../src/accounts/redis.js';
 import { storeSuite } from '../accounts/store-suite.js';
+import type { RedisClient } from '../../src/redis/client.js';
 import { clusterFactory } from '../backends.js';
 import { historySuite } from '../history/history-suite.js';
 import { layerSuite } from '../layer/layer-suite.js';
@@ -23,16 +24,20 @@ historySuite(factory);
 presenceSuite(factory);
 rateLimiterSuite(factory);
 idempotencySuite(factory);
-storeSuite('Redis Cluster', {
-  start: async () => {
-    await factory.cluster().flush();
-    const client = await factory.admin();
-    return { accounts: new RedisAccountStore(client), sessions: new RedisSessionStore(client), client };
-  },
-  stop: async (stores) => {
-    await stores.sessions.close();
-    (stores as { client?: { disconnect(): void } }).client?.disconnect();
-  },
+describe('Redis Cluster account and session stores', () => {
+  let client: RedisClient;
+  beforeAll(async () => {
+    client = await factory.admin();
+  });
+  afterAll(() => client.disconnect());
+  storeSuite('Redis Cluster', {
+    // The cluster is this file's own: flushing it touches nothing else.
+    start: async () => {
+      await factory.cluster().flush();
+      return { accounts: new RedisAccountStore(client), sessions: new RedisSessionStore(client) };
+    },
+    stop: async (stores) => stores.sessions.close(),
+  });
 });
 
 describe('key layout on a Redis Cluster', () => {
