@@ -140,8 +140,8 @@ export class RedisPresence implements Presence {
   /** Adds members; the room is announced when one was new, or always with `announce`. */
   private async add(room: string, members: Array<[string, string | null]>, announce: boolean): Promise<number> {
     const { redis, nodeId } = this.options;
-    // Listed under the node first: should the node die right after, the sweep still finds them.
-    await redis.sadd(PRESENCE_NODES_KEY, nodeId);
+    // Listed under the node first (the node is in the node list since its first heartbeat):
+    // should the node die right after, the sweep still finds them.
     await redis.sadd(nodeMembersKey(nodeId), ...members.map(([member]) => `${room}|${member}`));
     const pairs = members.flatMap(([member, user]) => [member, user ?? '']);
     const [added, connections, version] = await redis.roomcastPresenceAdd(...this.roomKeys(room), ...pairs);
@@ -217,6 +217,8 @@ export class RedisPresence implements Presence {
     if (this.heartbeating) return;
     this.heartbeating = true;
     try {
+      // In the node list before any entry is added, and back in it after a sweep forgot it.
+      await redis.sadd(PRESENCE_NODES_KEY, nodeId);
       const previous = await redis.set(nodeAliveKey(nodeId), '1', 'PX', this.timing.ttlMs, 'GET');
       if (previous === null && this.local.size > 0) {
         log.warn({ rooms: this.local.size }, 'this node was missing from presence; adding its members again');
