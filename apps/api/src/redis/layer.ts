@@ -5,31 +5,16 @@ import type { Channel, ChannelLayer, GroupEvent } from '../layer/channel-layer.j
 import { deliverToAll } from '../layer/memory.js';
 import type { Metrics } from '../metrics.js';
 import { isCluster, type RedisClient } from './client.js';
-import { groupChannel, groupOfChannel, nodeInboxChannel, roomOfGroup } from './keys.js';
+import { groupChannel, groupOfChannel, nodeInboxChannel } from './keys.js';
 import { isRecord, nodeOfChannel, parseEvent, parseJson, toEvent } from './layer-payloads.js';
+import { SubscriptionCheck, type WatchedGroup } from './subscription-check.js';
 
 export { nodeOfChannel } from './layer-payloads.js';
 
 /** How often the subscriber connection is pinged: a silent one may be cut off without knowing. */
 const SUBSCRIBER_PING_MS = 5000;
-/** How often the newest message of every subscribed room is compared with the newest one received. */
-export const SUBSCRIPTION_CHECK_MS = 3000;
-/**
- * A message newer than the newest received counts as missed once it is this old (on Redis's
- * clock): younger, it may still be on its way.
- */
-const MISSED_AFTER_MS = 2000;
-
-interface GroupState {
+interface GroupState extends WatchedGroup {
   members: Set<Channel>;
-  /** Resolves once this node's subscription to the group is active; undefined when none is. */
-  subscription: Promise<void> | undefined;
-  /** When the subscription was asked for (the node's clock): messages before it were not this node's to receive. */
-  since: number;
-  /** Newest message ID received for the group (or caught up to after a loss). */
-  lastSeen: string | undefined;
-  /** True while the group is resubscribed after a loss: its events are dropped until its channels resync. */
-  recovering: boolean;
 }
 
 interface LocalChannel {
@@ -88,8 +73,7 @@ export class RedisChannelLayer implements ChannelLayer {
   private markStarted!: () => void;
   private readonly startedPromise = new Promise<void>((resolve) => (this.markStarted = resolve));
 
-  private readonly checker: NodeJS.Timeout;
-  private checking = false;
+  private readonly check: SubscriptionCheck | undefined;
 
   private constructor(private readonly options: RedisLayerOptions) {
     const { subscriber } = options;
@@ -111,8 +95,15 @@ export class RedisChannelLayer implements ChannelLayer {
     }
     this.pinger = setInterval(() => this.pingSubscriber(), SUBSCRIBER_PING_MS);
     this.pinger.unref();
-    this.checker = setInterval(() => void this.checkSubscriptions(), options.checkMs ?? SUBSCRIPTION_CHECK_MS);
-    this.checker.unref();
+    this.check = options.newestId
+      ? new SubscriptionCheck({
+          groups: () => (this.live && !this.closing ? this.groups : new Map()),
+          newestId: options.newestId,
+          recover: (group, state, newest) => this.recoverGroup(group, state as GroupState, newest),
+          log: options.log,
+          ...(options.checkMs === undefined ? {} : { periodMs: options.checkMs }),
+        })
+      : undefined;
   }
 
   /** A layer whose node inbox is subscribed; resolves once it receives events. */
@@ -194,7 +185,7 @@ export class RedisChannelLayer implements ChannelLayer {
     this.closing = true;
     this.live = false;
     clearInterval(this.pinger);
-    clearInterval(this.checker);
+    this.check?.stop();
     this.groups.clear();
     this.channels.clear();
     const { subscriber } = this.options;
@@ -259,33 +250,6 @@ export class RedisChannelLayer implements ChannelLayer {
     log.info({ groups: groups.length, channels: this.channels.size }, 'Redis subscription back: local sockets catch up from history');
     for (const { channel } of this.channels.values()) resyncChannel(channel, log);
     for (const listener of this.recoveredListeners) listener();
-  }
-
-  /**
-   * The check for a subscription lost without notice: a room whose log holds a message newer
-   * than any this node received, old enough to have arrived, is resubscribed and its channels
-   * resync. Costs one XREVRANGE COUNT 1 per subscribed room per period; a false alarm (a message
-   * slow to arrive) costs one catch-up read per socket, never a duplicate.
-   */
-  private async checkSubscriptions(): Promise<void> {
-    const { newestId, log } = this.options;
-    if (!newestId || this.checking || !this.live || this.closing) return;
-    this.checking = true;
-    try {
-      for (const [group, state] of [...this.groups]) {
-        const room = roomOfGroup(group);
-        if (room === undefined || state.recovering || !state.subscription) continue;
-        const newest = await newestId(room).catch(() => undefined);
-        if (newest === undefined || !this.live) continue;
-        const time = messageIdTime(newest);
-        const behind = state.lastSeen === undefined ? time >= state.since : compareMessageIds(newest, state.lastSeen) > 0;
-        if (!behind || Date.now() - time < MISSED_AFTER_MS) continue;
-        log.warn({ group, newest, lastSeen: state.lastSeen }, 'a room subscription lost without notice: resubscribing, its sockets catch up from history');
-        await this.recoverGroup(group, state, newest);
-      }
-    } finally {
-      this.checking = false;
-    }
   }
 
   /** Resubscribes one group, dropping its events until Redis confirms, then resyncs its channels. */
