@@ -1,7 +1,7 @@
 import { spawnServer as spawnBuiltServer, type ServerProcess } from '@roomcast/testing';
 import { HISTORY_PAGE_MAX, type ChatMessage, type MessagesPage } from '@roomcast/protocol';
 import type { Config } from '../../src/config.js';
-import { startNode, type TestNode, UNLIMITED_SENDS } from '../helpers.js';
+import { startNode, startRedis, startRedisCluster, type TestNode, UNLIMITED_SENDS } from '../helpers.js';
 
 /** An API key for HTTP publishing in these tests; the messages carry `user: "svc"`. */
 export const API_KEY = 'test-key-0123456789abcdef';
@@ -67,3 +67,27 @@ export type { ServerProcess } from '@roomcast/testing';
 export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   return spawnBuiltServer({ SOCKET_RATE: '0', ...env });
 }
+
+/** A private Redis or Redis Cluster: how nodes in-process and a server process are pointed at it. */
+export interface Store {
+  redis: string | string[];
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export const STORES: Array<[string, () => Promise<Store>]> = [
+  [
+    'one Redis',
+    async () => {
+      const redis = await startRedis();
+      return { redis: redis.url, env: { REDIS_URL: redis.url }, stop: () => redis.stop() };
+    },
+  ],
+  [
+    'a Redis Cluster',
+    async () => {
+      const cluster = await startRedisCluster();
+      return { redis: cluster.seeds, env: { REDIS_CLUSTER_NODES: cluster.seeds.join(',') }, stop: () => cluster.stop() };
+    },
+  ],
+];

@@ -1,7 +1,7 @@
 import type { PresenceFrame, RoomsList } from '@roomcast/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestSocket, eventually, startRedis, startRedisCluster, type TestNode } from '../helpers.js';
-import { loadConfig, spawnServer, startNodes, type ServerProcess } from './cluster-helpers.js';
+import { TestSocket, eventually, type TestNode } from '../helpers.js';
+import { STORES, loadConfig, spawnServer, startNodes, type ServerProcess, type Store } from './cluster-helpers.js';
 
 const ROOM = 'lobby';
 
@@ -10,30 +10,6 @@ const lastPresence = (socket: TestSocket): PresenceFrame | undefined =>
 
 const online = async (base: string): Promise<RoomsList['rooms']> =>
   ((await (await fetch(`${base}/rooms`)).json()) as RoomsList).rooms;
-
-/** A private Redis or Redis Cluster: how nodes in-process and a server process are pointed at it. */
-interface Store {
-  redis: string | string[];
-  env: Record<string, string>;
-  stop(): Promise<void>;
-}
-
-const STORES: Array<[string, () => Promise<Store>]> = [
-  [
-    'one Redis',
-    async () => {
-      const redis = await startRedis();
-      return { redis: redis.url, env: { REDIS_URL: redis.url }, stop: () => redis.stop() };
-    },
-  ],
-  [
-    'a Redis Cluster',
-    async () => {
-      const cluster = await startRedisCluster();
-      return { redis: cluster.seeds, env: { REDIS_CLUSTER_NODES: cluster.seeds.join(',') }, stop: () => cluster.stop() };
-    },
-  ],
-];
 
 describe.each(STORES)('presence across nodes on %s', (_, startStore) => {
   let redis: Store | undefined;

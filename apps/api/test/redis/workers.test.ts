@@ -1,7 +1,7 @@
 import { get } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestSocket, eventually, startRedis, type TestRedis } from '../helpers.js';
-import { ids, spawnServer, type ServerProcess } from './cluster-helpers.js';
+import { TestSocket, eventually } from '../helpers.js';
+import { STORES, ids, spawnServer, type ServerProcess, type Store } from './cluster-helpers.js';
 
 const ROOM = 'workers';
 
@@ -36,8 +36,8 @@ function upgradePids(output: string): Set<number> {
   return pids;
 }
 
-describe('WORKERS=2 with REDIS_URL', () => {
-  let redis: TestRedis | undefined;
+describe.each(STORES)('WORKERS=2 on %s', (_, startStore) => {
+  let redis: Store | undefined;
   let server: ServerProcess | undefined;
   const sockets: TestSocket[] = [];
 
@@ -46,11 +46,12 @@ describe('WORKERS=2 with REDIS_URL', () => {
     await server?.kill();
     server = undefined;
     await redis?.stop();
+    redis = undefined;
   });
 
   it('serves on one port from two worker processes, and messages cross between them', async () => {
-    redis = await startRedis();
-    server = await spawnServer({ REDIS_URL: redis.url, WORKERS: '2', LOG_LEVEL: 'debug' });
+    redis = await startStore();
+    server = await spawnServer({ ...redis.env, WORKERS: '2', LOG_LEVEL: 'debug' });
     const base = server.url;
     // Whichever worker takes the scrape, it answers for both, once both have started.
     await eventually(async () => nodesIn(await scrape(base)).length === 2, 30_000, 'one scrape to name both workers');
