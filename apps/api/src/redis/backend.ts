@@ -3,6 +3,7 @@ import type { Backend, BackendContext } from '../backend.js';
 import type { Cluster } from 'ioredis';
 import { isCluster, keepNodesConnected, watchConnection, whenReady } from './client.js';
 import { RedisRoomHistory } from './history.js';
+import { renameUntaggedRoomKeys } from './key-layout.js';
 import { isOutOfMemory } from '../backend-errors.js';
 import { nodeReadyProbeKey } from './keys.js';
 import { RedisChannelLayer } from './layer.js';
@@ -37,6 +38,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
   const { config, log, metrics, redis } = context;
   if (!redis) throw new Error('The Redis backend needs a Redis client (REDIS_URL or REDIS_CLUSTER_NODES)');
   defineScripts(redis);
+  if (!isCluster(redis)) await renameUntaggedRoomKeys(redis, log);
   const nodeId = randomBytes(6).toString('hex');
   const subscriber = isCluster(redis)
     ? duplicateCluster(redis, `roomcast-sub-${nodeId}`, true)

@@ -1,0 +1,32 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import { roomStreamKey, roomTrimmedKey } from './keys.js';
+
+/** A room's log or trimmed mark under the names of Roomcast before hash tags (`rc:room:ROOM:log`). */
+const UNTAGGED = /^rc:room:([A-Za-z0-9_-]{1,64}):(log|trimmed)$/;
+
+/**
+ * Renames the rooms' logs and trimmed marks of a Redis written by a Roomcast whose keys had no
+ * hash tags (`rc:room:ROOM:log` becomes `rc:room:{ROOM}:log`), so that history survives the
+ * upgrade. One SCAN at start-up on one Redis (a cluster never held the old names); a key already
+ * renamed by another node starting at the same time, or whose new name exists, is left alone.
+ * Presence, publish keys and the room directory are short-lived and are rebuilt, not renamed.
+ * Returns the number of keys renamed.
+ */
+export async function renameUntaggedRoomKeys(redis: Redis, log: FastifyBaseLogger): Promise<number> {
+  let renamed = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', 'rc:room:*', 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const match = UNTAGGED.exec(key);
+      if (!match) continue;
+      const target = match[2] === 'log' ? roomStreamKey(match[1]!) : roomTrimmedKey(match[1]!);
+      // RENAMENX keeps the TTL; ERR no such key: another node renamed it first.
+      if ((await redis.renamenx(key, target).catch(() => 0)) === 1) renamed += 1;
+    }
+  } while (cursor !== '0');
+  if (renamed > 0) log.info({ renamed }, 'renamed rooms written before hash-tagged keys (rc:room:ROOM:log is now rc:room:{ROOM}:log)');
+  return renamed;
+}
