@@ -38,7 +38,9 @@ export async function createRedisBackend(context: BackendContext, options: Redis
   const { config, log, metrics, redis } = context;
   if (!redis) throw new Error('The Redis backend needs a Redis client (REDIS_URL or REDIS_CLUSTER_NODES)');
   defineScripts(redis);
-  if (!isCluster(redis)) await renameUntaggedRoomKeys(redis, log);
+  // In the background: on a large Redis the first SCAN may outlast the start-up timeout, and rooms
+  // not renamed yet only read empty for that while.
+  if (!isCluster(redis)) renameUntaggedRoomKeys(redis, log).catch((error: unknown) => log.warn({ err: error }, 'rooms written before hash-tagged keys not renamed; the next start tries again'));
   const nodeId = randomBytes(6).toString('hex');
   const subscriber = isCluster(redis)
     ? duplicateCluster(redis, `roomcast-sub-${nodeId}`, true)

@@ -1,6 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import { roomStreamKey, roomTrimmedKey } from './keys.js';
+import { KEY_LAYOUT_KEY, roomStreamKey, roomTrimmedKey } from './keys.js';
+
+/** The key layout this version writes, recorded once the old names are all renamed. */
+const LAYOUT = 'hash-tagged';
 
 /** A room's log or trimmed mark under the names of Roomcast before hash tags (`rc:room:ROOM:log`). */
 const UNTAGGED = /^rc:room:([A-Za-z0-9_-]{1,64}):(log|trimmed)$/;
@@ -8,12 +11,14 @@ const UNTAGGED = /^rc:room:([A-Za-z0-9_-]{1,64}):(log|trimmed)$/;
 /**
  * Renames the rooms' logs and trimmed marks of a Redis written by a Roomcast whose keys had no
  * hash tags (`rc:room:ROOM:log` becomes `rc:room:{ROOM}:log`), so that history survives the
- * upgrade. One SCAN at start-up on one Redis (a cluster never held the old names); a key already
- * renamed by another node starting at the same time, or whose new name exists, is left alone.
- * Presence, publish keys and the room directory are short-lived and are rebuilt, not renamed.
- * Returns the number of keys renamed.
+ * upgrade. One SCAN on one Redis (a cluster never held the old names), until it has once gone
+ * through (KEY_LAYOUT_KEY records it: later starts read one key); a key already renamed by another
+ * node starting at the same time, or whose new name exists, is left alone. Presence, publish keys
+ * and the room directory are short-lived and are rebuilt, not renamed. Returns the number of keys
+ * renamed.
  */
 export async function renameUntaggedRoomKeys(redis: Redis, log: FastifyBaseLogger): Promise<number> {
+  if ((await redis.get(KEY_LAYOUT_KEY)) === LAYOUT) return 0;
   let renamed = 0;
   let cursor = '0';
   do {
@@ -27,6 +32,7 @@ export async function renameUntaggedRoomKeys(redis: Redis, log: FastifyBaseLogge
       if ((await redis.renamenx(key, target).catch(() => 0)) === 1) renamed += 1;
     }
   } while (cursor !== '0');
+  await redis.set(KEY_LAYOUT_KEY, LAYOUT);
   if (renamed > 0) log.info({ renamed }, 'renamed rooms written before hash-tagged keys (rc:room:ROOM:log is now rc:room:{ROOM}:log)');
   return renamed;
 }

@@ -89,6 +89,11 @@ export const accountFoldKey = (folded: string): string => `${PREFIX}account-fold
 /** A session, stored with an expiry. */
 export const sessionKey = (sessionId: string): string => `${PREFIX}session:${sessionId}`;
 
+// ---- the key layout
+
+/** Which key layout this Redis holds: set once rooms written before hash tags are renamed (redis/key-layout.ts). */
+export const KEY_LAYOUT_KEY = `${PREFIX}layout`;
+
 // ---- Django Channels bridge
 
 /** The cluster's ID in the Django layer (its channel `roomcast.<id>!<room>`), made by the first node. */
