@@ -1,5 +1,5 @@
 import { RoomClient, RoomClosed, SendRefused, backoffDelay, newClientId, type RoomStatus } from '@roomcast/client';
-import { CLOSE, MAX_MESSAGE_LENGTH, type ChatMessage, type PresenceFrame } from '@roomcast/protocol';
+import { CLOSE, MAX_MESSAGE_LENGTH, type ChatMessage, type MessageState, type PresenceFrame } from '@roomcast/protocol';
 import { computed, getCurrentScope, onScopeDispose, shallowRef, type Ref } from 'vue';
 import { fetchMessages } from '../lib/api.js';
 import { displayName } from '../lib/format.js';
@@ -250,12 +250,15 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
 
   // ------------------------------------------------------------ history
 
+  /** Deleted messages come back as tombstones without text; this log shows only messages with text. */
+  const hasText = (message: MessageState): message is ChatMessage => message.message !== undefined;
+
   async function start(tries = 0): Promise<void> {
     retryTimer = undefined;
     try {
       const page = await fetchMessages(room, { limit: pageSize });
       if (disposed) return;
-      messages.value = mergeMessages(page.messages, messages.value);
+      messages.value = mergeMessages(page.messages.filter(hasText), messages.value);
       hasMore.value = page.hasMore;
       loadError.value = undefined;
       ready.value = true;
@@ -282,7 +285,7 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     try {
       const page = await fetchMessages(room, { before: oldest.id, limit: pageSize });
       if (disposed) return;
-      messages.value = mergeMessages(messages.value, page.messages);
+      messages.value = mergeMessages(messages.value, page.messages.filter(hasText));
       hasMore.value = page.hasMore;
     } catch (error) {
       olderError.value = error instanceof Error ? error.message : String(error);
