@@ -113,6 +113,12 @@ export class ChangeRefused extends Error {
   }
 }
 
+/** What a person is told when the log refuses a change (socket error frames and HTTP answers alike). */
+export const CHANGE_REFUSAL_REASONS = {
+  not_found: 'No such message in the kept history (or it was deleted).',
+  forbidden: 'That message is not yours to change.',
+} as const;
+
 /** What the log keeps about one message beside its entry: the overlay `GET` applies. */
 export interface MessageOverlay {
   /** Time of the latest edit, its text and mentions. */
