@@ -59,13 +59,6 @@ export type ChangeDraft = EditDraft | DeleteDraft | ReactionDraft;
 export type ChangeKind = ChangeDraft['kind'];
 export type ChangeFrame = ChatEditFrame | ChatDeleteFrame | ReactionFrame;
 
-/** The frame type of each change (also the group event's type, which chat-only sockets filter on). */
-export const CHANGE_FRAME_TYPE = {
-  edit: SERVER_FRAME.chatEdit,
-  delete: SERVER_FRAME.chatDelete,
-  reaction: SERVER_FRAME.reaction,
-} as const;
-
 /** The actor's fields in frame order, without undefined ones. */
 export const actorOf = ({ user, guest, via }: Actor): Actor => ({
   user,
