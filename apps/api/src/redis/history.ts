@@ -26,7 +26,7 @@ import { FRAME_OVERHEAD_BYTES, type ReadMessage } from '../history/room-history.
 import { roomGroup } from '../layer/channel-layer.js';
 import { expiresWhenIdle } from '../rooms/idle-rooms.js';
 import { idempotencyTtlMs } from '../rooms/idempotency.js';
-import { groupChannel, idempotencyKey, roomDeletedKey, roomStateKey, roomStreamKey, roomTrimmedKey } from './keys.js';
+import { groupChannel, idempotencyKey, roomDeletedKey, roomReadersKey, roomStateKey, roomStreamKey, roomTrimmedKey } from './keys.js';
 import './scripts.js';
 import { entryFrame, frameAroundId, messageIdMs, parseOverlay, streamAuthor, type StreamEntry } from './stream-entries.js';
 
@@ -206,7 +206,8 @@ export class RedisRoomHistory implements RoomHistory {
     if (expiring.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const room of expiring) {
-      for (const key of this.keys(room)) pipeline.pexpire(key, this.idleTtlMs);
+      // The room's readers (who a mention may name) idle away with the room, not before it.
+      for (const key of [...this.keys(room), roomReadersKey(room)]) pipeline.pexpire(key, this.idleTtlMs);
     }
     results(await pipeline.exec());
   }
