@@ -6,8 +6,12 @@ import {
   chatSocketPath,
   compareMessageIds,
   parseServerFrame,
+  type ChatDeleteFrame,
+  type ChatEditFrame,
   type ChatMessage,
   type ErrorFrame,
+  type ReactionEmoji,
+  type ReactionFrame,
   type PresenceFrame,
   type RecoveredFrame,
   type TypingFrame,
@@ -70,6 +74,12 @@ export interface RoomClientOptions {
 
 export interface RoomEvents extends Record<string, unknown> {
   message: ChatMessage;
+  /** A message's text was replaced (`roomcast.v1` only, as every change below). */
+  edit: ChatEditFrame;
+  /** A message was deleted: show a tombstone, its text is gone. */
+  delete: ChatDeleteFrame;
+  /** Someone set (`on: true`) or took back a reaction: `on` is absolute, so applying it twice is harmless. */
+  reaction: ReactionFrame;
   presence: PresenceFrame;
   typing: TypingFrame;
   recovered: RecoveredFrame;
@@ -83,15 +93,25 @@ export interface RoomEvents extends Record<string, unknown> {
 /** `unconfirmed` answers a send is resent after before it fails (with SendRefused). */
 const MAX_UNCONFIRMED_RESENDS = 5;
 
+/** A change of the room's log, as this client's own send confirms it: the server's copy of it. */
+type RoomEventFrame = ChatMessage | ChatEditFrame | ChatDeleteFrame | ReactionFrame;
+
+/** What the server answers each kind of send with (its copy of the change, with our nonce). */
+export interface Sent<T extends RoomEventFrame> {
+  nonce: string;
+  confirmed: Promise<T>;
+}
+
 interface PendingSend {
   nonce: string;
-  text: string;
+  /** The frame to send, without its nonce. */
+  frame: Record<string, unknown>;
   /** Whether this send has gone out on the current socket. */
   sent: boolean;
   /** How many `unconfirmed` answers it has had. */
   unconfirmed: number;
   resendTimer?: ReturnType<typeof setTimeout>;
-  resolve: (message: ChatMessage) => void;
+  resolve: (answer: RoomEventFrame) => void;
   reject: (error: Error) => void;
 }
 
@@ -255,19 +275,18 @@ export class RoomClient extends Emitter<RoomEvents> {
     const frame = parseServerFrame(text);
     if (!frame) return;
     switch (frame.type) {
-      case SERVER_FRAME.chatMessage: {
-        // A confirmation counts even for a message already seen: after a reconnect the replay
-        // brings it without its nonce, and the resend's answer brings the nonce.
-        const send = frame.nonce === undefined ? undefined : this.pending.get(frame.nonce);
-        if (send) {
-          this.settle(send);
-          send.resolve(frame);
-        }
-        if (this.lastIdValue !== undefined && compareMessageIds(frame.id, this.lastIdValue) <= 0) return;
-        this.lastIdValue = frame.id;
-        this.emit('message', frame);
+      case SERVER_FRAME.chatMessage:
+        if (this.fresh(frame)) this.emit('message', frame);
         return;
-      }
+      case SERVER_FRAME.chatEdit:
+        if (this.fresh(frame)) this.emit('edit', frame);
+        return;
+      case SERVER_FRAME.chatDelete:
+        if (this.fresh(frame)) this.emit('delete', frame);
+        return;
+      case SERVER_FRAME.reaction:
+        if (this.fresh(frame)) this.emit('reaction', frame);
+        return;
       case SERVER_FRAME.error: {
         const send = frame.nonce === undefined ? undefined : this.pending.get(frame.nonce);
         if (send && frame.code === 'rate_limited' && frame.retryAfterMs !== undefined) {
@@ -301,18 +320,55 @@ export class RoomClient extends Emitter<RoomEvents> {
   }
 
   /**
-   * Posts a message. Resolves with the server's stored copy (its ID and time), or rejects with
-   * `SendRefused` when the server refuses it. While offline the send waits and goes out on the
-   * next connection.
+   * One event of the room's log arrived: it confirms our send with its nonce (even one already
+   * seen: after a reconnect the replay brings it without its nonce, and the resend's answer brings
+   * the nonce), and it is new unless its ID is not after the newest we have (a resume's overlap).
    */
-  send(text: string, nonce: string = newNonce()): { nonce: string; confirmed: Promise<ChatMessage> } {
+  private fresh(frame: RoomEventFrame): boolean {
+    const send = frame.nonce === undefined ? undefined : this.pending.get(frame.nonce);
+    if (send) {
+      this.settle(send);
+      send.resolve(frame);
+    }
+    if (this.lastIdValue !== undefined && compareMessageIds(frame.id, this.lastIdValue) <= 0) return false;
+    this.lastIdValue = frame.id;
+    return true;
+  }
+
+  /**
+   * Posts a message, answering `replyTo` when given. Resolves with the server's stored copy (its
+   * ID and time), or rejects with `SendRefused` when the server refuses it. While offline the send
+   * waits and goes out on the next connection.
+   */
+  send(text: string, nonce: string = newNonce(), options: { replyTo?: string } = {}): Sent<ChatMessage> {
+    const frame = { type: CLIENT_FRAME.chatMessage, message: text, ...(options.replyTo === undefined ? {} : { replyTo: options.replyTo }) };
+    return this.enqueue<ChatMessage>(frame, nonce, text);
+  }
+
+  /** Replaces the text of one of our own messages; resolves with the server's `chat.edit`. */
+  edit(target: string, text: string, nonce: string = newNonce()): Sent<ChatEditFrame> {
+    return this.enqueue<ChatEditFrame>({ type: CLIENT_FRAME.chatEdit, target, message: text }, nonce, text);
+  }
+
+  /** Deletes one of our own messages; resolves with the server's `chat.delete`. */
+  delete(target: string, nonce: string = newNonce()): Sent<ChatDeleteFrame> {
+    return this.enqueue<ChatDeleteFrame>({ type: CLIENT_FRAME.chatDelete, target }, nonce);
+  }
+
+  /** Toggles our reaction `emoji` on `target`; resolves with the server's `reaction` (`on` says which way it went). */
+  react(target: string, emoji: ReactionEmoji, nonce: string = newNonce()): Sent<ReactionFrame> {
+    return this.enqueue<ReactionFrame>({ type: CLIENT_FRAME.reaction, target, emoji }, nonce);
+  }
+
+  /** Queues one frame under `nonce` until the server answers it with its copy or an error frame. */
+  private enqueue<T extends RoomEventFrame>(frame: Record<string, unknown>, nonce: string, text?: string): Sent<T> {
     if (this.statusValue === 'closed') throw new Error('RoomClient is closed');
-    const confirmed = new Promise<ChatMessage>((resolve, reject) => {
-      if (text.length > MAX_MESSAGE_LENGTH) {
+    const confirmed = new Promise<T>((resolve, reject) => {
+      if (text !== undefined && text.length > MAX_MESSAGE_LENGTH) {
         reject(new SendRefused({ type: SERVER_FRAME.error, code: 'too_long', reason: `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`, nonce }));
         return;
       }
-      this.pending.set(nonce, { nonce, text, sent: false, unconfirmed: 0, resolve, reject });
+      this.pending.set(nonce, { nonce, frame, sent: false, unconfirmed: 0, resolve: resolve as (answer: RoomEventFrame) => void, reject });
     });
     // Callers that only fire and forget should not see unhandled rejections.
     confirmed.catch(() => undefined);
@@ -360,7 +416,7 @@ export class RoomClient extends Emitter<RoomEvents> {
     for (const send of this.pending.values()) {
       if (send.sent || send.resendTimer !== undefined) continue;
       send.sent = true;
-      socket.send(JSON.stringify({ type: CLIENT_FRAME.chatMessage, message: send.text, nonce: send.nonce }));
+      socket.send(JSON.stringify({ ...send.frame, nonce: send.nonce }));
     }
   }
 
