@@ -33,7 +33,7 @@ md.renderer.rules.link_open = (tokens, index, options, _env, self) => {
   return self.renderToken(tokens, index, options);
 };
 // A fence's info string would become a class: nothing of the message's reaches an attribute but a checked href.
-md.renderer.rules.fence = (tokens, index) => `<pre><code>${md.utils.escapeHtml(tokens[index]!.content)}</code></pre>\n`;
+md.renderer.rules.fence = (tokens, index) => `<pre><code>${md.utils.escapeHtml(tokens[index]!.content.replace(/\n$/, ''))}</code></pre>\n`;
 
 export interface RenderOptions {
   /** Names to highlight as `@name`: those the server recognised in the message. */
