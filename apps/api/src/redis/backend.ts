@@ -7,6 +7,7 @@ import { nodeReadyProbeKey } from './keys.js';
 import { RedisChannelLayer } from './layer.js';
 import { RedisPresence, type PresenceTiming } from './presence.js';
 import { RedisRateLimiter } from './rate-limiter.js';
+import { RedisReadStore } from './reads.js';
 import { defineScripts } from './scripts.js';
 
 export interface RedisBackendOptions {
@@ -54,6 +55,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     ...(options.presenceTiming ? { timing: options.presenceTiming } : {}),
   });
   const limiter = new RedisRateLimiter(redis, log);
+  const reads = new RedisReadStore(redis, config.roomIdleTtlMs);
   layer.onRecovered(() => {
     presence.reannounce().catch((error: unknown) => log.warn({ err: error }, 'presence not announced after reconnecting'));
   });
@@ -65,6 +67,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     history,
     presence,
     limiter,
+    reads,
     async ready() {
       if (!layer.isLive()) return 'the Redis subscription is down';
       // A tiny write, not a PING: at maxmemory with noeviction Redis still answers PING but
