@@ -2,7 +2,6 @@ import { statSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  API_KEY,
   DOCS_SCREENSHOTS,
   launchBrowser,
   messageAction,
@@ -73,7 +72,7 @@ describe('edit, delete, reply, react and mention between two browsers', () => {
     await sendFromPage(sam.page, 'Thanks, reading them now');
     expect(await sam.page.getByTestId('replying-to').count()).toBe(0);
     for (const page of [maya.page, sam.page]) {
-      await expect.poll(() => messageRow(page, 'reading them now').getByTestId('reply-quote').innerText()).toMatch(/Morning @sam, the \*\*release notes\*\*/);
+      await expect.poll(() => messageRow(page, 'reading them now').getByTestId('reply-quote').innerText()).toMatch(/Morning @sam, the release notes are in docs\/release.md/);
     }
     expect(await messageRow(maya.page, 'reading them now').getByTestId('reply-quote').innerText()).toMatch(/^↩\s*You:/);
 
@@ -160,13 +159,24 @@ describe('edit, delete, reply, react and mention between two browsers', () => {
     for (let n = 0; n < 120; n += 1) await postMessage(server.url, 'long-thread', `filler ${n}`);
     const reader = await enterAs('rosa', 'long-thread');
     await sendFromPage(reader.page, 'placeholder');
-    // A reply to a message 120 messages back, posted by a service over HTTP.
-    const answer = await fetch(`${server.url}/rooms/long-thread/messages`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ message: 'answering the first one', replyTo: first.id }),
-    });
-    expect(answer.status).toBe(201);
+    // A reply to a message 120 messages back, sent over the socket by another person's page.
+    const other = await enterAs('ivan', 'long-thread');
+    const frame = JSON.stringify({ type: 'chat.message', message: 'answering the first one', replyTo: first.id });
+    await other.page.evaluate(
+      ([url, text]) =>
+        new Promise<void>((resolve, reject) => {
+          const socket = new WebSocket(url!, 'roomcast.v1');
+          socket.onmessage = (event) => {
+            if (String(event.data).includes('answering the first one')) {
+              socket.close();
+              resolve();
+            }
+          };
+          socket.onopen = () => socket.send(text!);
+          socket.onerror = () => reject(new Error('the socket failed'));
+        }),
+      [`${server.url.replace(/^http/, 'ws')}/ws/chat/long-thread/`, frame],
+    );
     const reply = messageRow(reader.page, 'answering the first one');
     await expect.poll(() => reply.getByTestId('reply-quote').innerText()).toContain('an earlier message');
     expect(await messageTexts(reader.page)).not.toContain('the very first message');

@@ -98,9 +98,9 @@ interface Author {
 const sameAuthor = (a: Author, b: Author): boolean =>
   a.mine === b.mine && a.user === b.user && a.guest === b.guest && a.via === b.via && (a.user !== null || a.guest !== undefined || a.mine);
 
-/** The first line of a message, short enough to quote. */
+/** The first line of a message, short enough to quote, without markdown's emphasis and code marks. */
 export const firstLine = (text: string): string => {
-  const line = text.split('\n', 1)[0]!.trim();
+  const line = text.split('\n', 1)[0]!.replace(/\*\*|__|~~|`/g, '').trim();
   return line.length > 120 ? `${line.slice(0, 119)}…` : line;
 };
 
