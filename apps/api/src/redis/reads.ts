@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { NOT_READ, type ReadStore } from '../reads/read-store.js';
 import { expiresWhenIdle } from '../rooms/idle-rooms.js';
 import { roomReadersKey, userReadsKey } from './keys.js';
@@ -21,16 +21,18 @@ export class RedisReadStore implements ReadStore {
     return now;
   }
 
+  /** Sent at once, in one pipeline: a mention of the user right after their post finds them. */
   async notePoster(user: string, room: string): Promise<void> {
-    await this.redis.hsetnx(userReadsKey(user), room, NOT_READ);
-    await this.join(user, room);
+    await this.join(user, room, (pipeline) => pipeline.hsetnx(userReadsKey(user), room, NOT_READ));
   }
 
-  private async join(user: string, room: string): Promise<void> {
+  private async join(user: string, room: string, first?: (pipeline: ChainableCommander) => void): Promise<void> {
     const key = roomReadersKey(room);
-    const pipeline = this.redis.pipeline().sadd(key, user.toLowerCase());
+    const pipeline = this.redis.pipeline();
+    first?.(pipeline);
+    pipeline.sadd(key, user.toLowerCase());
     if (expiresWhenIdle(room)) pipeline.pexpire(key, this.roomIdleTtlMs);
-    await pipeline.exec();
+    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   }
 
   async rooms(user: string): Promise<Array<{ room: string; readId?: string }>> {
