@@ -112,7 +112,7 @@ describe('unread and mentions across two devices and two nodes', () => {
     await waitConnected(phone);
     const rows = phone.page.getByTestId('message');
     await expect.poll(() => rows.count()).toBe(4);
-    expect(await rows.nth(1).getByTestId('unread-divider').count()).toBe(1);
+    await expect.poll(() => rows.nth(1).getByTestId('unread-divider').count()).toBe(1);
     expect(await phone.page.getByTestId('unread-divider').count()).toBe(1);
     expect(await rows.nth(2).getAttribute('data-mentions-me')).toBe('true');
     expect(await phone.page.title()).toBe('#standup · Roomcast');

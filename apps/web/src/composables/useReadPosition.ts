@@ -8,6 +8,9 @@ export interface UseReadPositionOptions {
   debounceMs?: number;
 }
 
+/** A read position before every message. */
+const NEVER_READ = '0-0';
+
 const isHidden = (): boolean => typeof document !== 'undefined' && document.visibilityState === 'hidden';
 
 /**
@@ -31,7 +34,8 @@ export function useReadPosition(room: string, messages: Readonly<Ref<readonly Lo
     loaded = false;
     try {
       const mine = (await fetchMyRooms()).rooms.find((item) => item.room === room);
-      readUpTo.value = mine?.readId;
+      // A room of ours never read: everything of the others in it is new.
+      readUpTo.value = mine === undefined ? undefined : (mine.readId ?? NEVER_READ);
       reported = mine?.readId;
     } catch {
       // No position: no divider this time; reads are still reported.
@@ -48,14 +52,16 @@ export function useReadPosition(room: string, messages: Readonly<Ref<readonly Lo
     const id = newest();
     if (!loaded || !signedIn.value || isHidden() || id === undefined) return;
     if (reported !== undefined && compareMessageIds(id, reported) <= 0) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      reported = id;
-      markRead(room, id).catch(() => {
-        // Told again with the next message; a lost read position is only a stale count.
-        reported = undefined;
-      });
-    }, debounceMs);
+    timer = setTimeout(() => report(id), debounceMs);
+  }
+
+  function report(id: string): void {
+    timer = undefined;
+    reported = id;
+    markRead(room, id).catch(() => {
+      // Told again with the next message; a lost read position is only a stale count.
+      reported = undefined;
+    });
   }
 
   /** A live message from someone else arrived. */
@@ -79,7 +85,11 @@ export function useReadPosition(room: string, messages: Readonly<Ref<readonly Lo
 
   if (getCurrentScope()) {
     onScopeDispose(() => {
+      // Leaving the room within the debounce: what was on screen was read all the same.
+      const id = newest();
+      const waiting = timer !== undefined;
       clearTimeout(timer);
+      if (waiting && id !== undefined) report(id);
       document.removeEventListener('visibilitychange', onVisibility);
     });
   }
