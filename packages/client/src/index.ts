@@ -2,7 +2,8 @@ export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { Emitter } from './emitter.js';
 export { newClientId, newNonce } from './nonce.js';
 export { RoomClosed, SendRefused } from './refusals.js';
-export { RoomClient, type RoomClientOptions, type RoomEvents, type RoomStatus, type Sent } from './room.js';
+export type { RoomEventFrame, Sent } from './outbox.js';
+export { RoomClient, type RoomClientOptions, type RoomEvents, type RoomStatus } from './room.js';
 export {
   browserWebSocketFactory,
   nodeWebSocketFactory,

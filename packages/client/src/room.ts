@@ -1,6 +1,5 @@
 import {
   CLIENT_FRAME,
-  MAX_MESSAGE_LENGTH,
   SERVER_FRAME,
   TERMINAL_CLOSE_CODES,
   chatSocketPath,
@@ -19,7 +18,8 @@ import {
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { Heartbeat } from './heartbeat.js';
-import { RoomClosed, SendRefused, TERMINAL_REFUSALS } from './refusals.js';
+import { Outbox, type RoomEventFrame, type Sent } from './outbox.js';
+import { RoomClosed, TERMINAL_REFUSALS } from './refusals.js';
 import { newClientId, newNonce } from './nonce.js';
 import { browserWebSocketFactory, probeUpgrade, type SocketLike, type UpgradeRefusal, type WebSocketFactory } from './socket.js';
 
@@ -90,31 +90,6 @@ export interface RoomEvents extends Record<string, unknown> {
   refused: UpgradeRefusal;
 }
 
-/** `unconfirmed` answers a send is resent after before it fails (with SendRefused). */
-const MAX_UNCONFIRMED_RESENDS = 5;
-
-/** A change of the room's log, as this client's own send confirms it: the server's copy of it. */
-type RoomEventFrame = ChatMessage | ChatEditFrame | ChatDeleteFrame | ReactionFrame;
-
-/** What the server answers each kind of send with (its copy of the change, with our nonce). */
-export interface Sent<T extends RoomEventFrame> {
-  nonce: string;
-  confirmed: Promise<T>;
-}
-
-interface PendingSend {
-  nonce: string;
-  /** The frame to send, without its nonce. */
-  frame: Record<string, unknown>;
-  /** Whether this send has gone out on the current socket. */
-  sent: boolean;
-  /** How many `unconfirmed` answers it has had. */
-  unconfirmed: number;
-  resendTimer?: ReturnType<typeof setTimeout>;
-  resolve: (answer: RoomEventFrame) => void;
-  reject: (error: Error) => void;
-}
-
 /**
  * One room, kept joined: reconnects with backoff and jitter, resumes with `since` from the last
  * message seen, drops duplicates by ID, buffers sends until open and confirms each by its nonce.
@@ -125,16 +100,13 @@ export class RoomClient extends Emitter<RoomEvents> {
   private tries = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastIdValue: string | undefined;
-  private readonly pending = new Map<string, PendingSend>();
+  private readonly outbox: Outbox;
   private lastTypingAt = 0;
   private readonly createSocket: WebSocketFactory;
   /** This client's `?client=` ID, the same across its reconnects. */
   readonly clientId: string;
   private readonly probe: ((socketUrl: string) => Promise<UpgradeRefusal | undefined>) | undefined;
   private readonly heartbeat: Heartbeat;
-  /** Sends refused as `rate_limited` wait until then, and go out again by themselves. */
-  private holdUntil = 0;
-  private holdTimer: ReturnType<typeof setTimeout> | undefined;
   private endedValue: RoomClosed | undefined;
 
   constructor(private readonly options: RoomClientOptions) {
@@ -143,6 +115,11 @@ export class RoomClient extends Emitter<RoomEvents> {
     this.lastIdValue = options.since;
     this.createSocket = options.createSocket ?? browserWebSocketFactory();
     this.heartbeat = new Heartbeat(options.heartbeatMs ?? 5000);
+    this.outbox = new Outbox({
+      resendUnconfirmed: options.resendUnconfirmed ?? true,
+      resendDelay: options.resendDelay,
+      openSocket: () => (this.statusValue === 'open' ? this.socket : undefined),
+    });
     const inPage = typeof (globalThis as { document?: unknown }).document !== 'undefined';
     this.probe = options.probe === undefined ? (inPage ? probeUpgrade : undefined) : (options.probe ?? undefined);
   }
@@ -163,7 +140,7 @@ export class RoomClient extends Emitter<RoomEvents> {
 
   /** Sends not yet confirmed by the server, oldest first. */
   get unconfirmed(): string[] {
-    return [...this.pending.values()].map((send) => send.nonce);
+    return this.outbox.nonces;
   }
 
   /** Opens the socket. Calling it twice, or after `close()`, is a programming error. */
@@ -202,7 +179,7 @@ export class RoomClient extends Emitter<RoomEvents> {
         () => socket.send(JSON.stringify({ type: CLIENT_FRAME.ping })),
         () => this.linkLost(),
       );
-      this.flush(socket);
+      this.outbox.flush(socket);
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
@@ -238,7 +215,7 @@ export class RoomClient extends Emitter<RoomEvents> {
   private onSocketClosed(code: number, reason: string, refusal?: UpgradeRefusal): void {
     this.emit('close', { code, reason });
     if (refusal) this.emit('refused', refusal);
-    this.requeueUnconfirmed();
+    this.outbox.socketLost();
     if (this.statusValue === 'closed') return;
     if (refusal && TERMINAL_REFUSALS.has(refusal.status)) {
       this.shutDown(`refused by the server (${refusal.status} ${refusal.code}${refusal.reason ? `: ${refusal.reason}` : ''})`, undefined, refusal);
@@ -252,23 +229,6 @@ export class RoomClient extends Emitter<RoomEvents> {
     const delay = (this.options.reconnectDelay ?? backoffDelay)(this.tries);
     this.tries += 1;
     this.timer = setTimeout(() => this.open(), delay);
-  }
-
-  /**
-   * A send that went out on a socket that then dropped may or may not be stored. The server
-   * stores a nonce once, so resending is safe and is the default; without it, such sends fail.
-   */
-  private requeueUnconfirmed(): void {
-    const resend = this.options.resendUnconfirmed ?? true;
-    for (const send of [...this.pending.values()]) {
-      if (!send.sent) continue;
-      if (resend) {
-        send.sent = false;
-      } else {
-        this.settle(send);
-        send.reject(new Error('connection lost before the server confirmed the message'));
-      }
-    }
   }
 
   private receive(text: string): void {
@@ -287,24 +247,9 @@ export class RoomClient extends Emitter<RoomEvents> {
       case SERVER_FRAME.reaction:
         if (this.fresh(frame)) this.emit('reaction', frame);
         return;
-      case SERVER_FRAME.error: {
-        const send = frame.nonce === undefined ? undefined : this.pending.get(frame.nonce);
-        if (send && frame.code === 'rate_limited' && frame.retryAfterMs !== undefined) {
-          // Over the socket's rate: not a failure. It waits as asked and goes out again, same nonce.
-          send.sent = false;
-          this.hold(frame.retryAfterMs);
-          return;
-        }
-        const resend = (this.options.resendUnconfirmed ?? true) && send !== undefined && send.unconfirmed < MAX_UNCONFIRMED_RESENDS;
-        if (send && frame.code === 'unconfirmed' && resend) {
-          this.resendLater(send);
-        } else if (send) {
-          this.settle(send);
-          send.reject(new SendRefused(frame));
-        }
-        this.emit('error', frame);
+      case SERVER_FRAME.error:
+        if (!this.outbox.refuse(frame)) this.emit('error', frame);
         return;
-      }
       case SERVER_FRAME.pong:
         return;
       case SERVER_FRAME.presence:
@@ -325,11 +270,7 @@ export class RoomClient extends Emitter<RoomEvents> {
    * the nonce), and it is new unless its ID is not after the newest we have (a resume's overlap).
    */
   private fresh(frame: RoomEventFrame): boolean {
-    const send = frame.nonce === undefined ? undefined : this.pending.get(frame.nonce);
-    if (send) {
-      this.settle(send);
-      send.resolve(frame);
-    }
+    this.outbox.confirm(frame);
     if (this.lastIdValue !== undefined && compareMessageIds(frame.id, this.lastIdValue) <= 0) return false;
     this.lastIdValue = frame.id;
     return true;
@@ -363,61 +304,7 @@ export class RoomClient extends Emitter<RoomEvents> {
   /** Queues one frame under `nonce` until the server answers it with its copy or an error frame. */
   private enqueue<T extends RoomEventFrame>(frame: Record<string, unknown>, nonce: string, text?: string): Sent<T> {
     if (this.statusValue === 'closed') throw new Error('RoomClient is closed');
-    const confirmed = new Promise<T>((resolve, reject) => {
-      if (text !== undefined && text.length > MAX_MESSAGE_LENGTH) {
-        reject(new SendRefused({ type: SERVER_FRAME.error, code: 'too_long', reason: `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`, nonce }));
-        return;
-      }
-      this.pending.set(nonce, { nonce, frame, sent: false, unconfirmed: 0, resolve: resolve as (answer: RoomEventFrame) => void, reject });
-    });
-    // Callers that only fire and forget should not see unhandled rejections.
-    confirmed.catch(() => undefined);
-    if (this.socket && this.statusValue === 'open') this.flush(this.socket);
-    return { nonce, confirmed };
-  }
-
-  /**
-   * The server could not tell whether a send was stored (its backend did not answer in time):
-   * the same nonce goes out again after a delay, and the server stores it at most once.
-   */
-  private resendLater(send: PendingSend): void {
-    send.unconfirmed += 1;
-    send.sent = false;
-    clearTimeout(send.resendTimer);
-    send.resendTimer = setTimeout(() => {
-      send.resendTimer = undefined;
-      if (this.socket && this.statusValue === 'open') this.flush(this.socket);
-    }, (this.options.resendDelay ?? backoffDelay)(send.unconfirmed - 1));
-  }
-
-  /** A send is answered: no longer pending. */
-  private settle(send: PendingSend): void {
-    clearTimeout(send.resendTimer);
-    this.pending.delete(send.nonce);
-  }
-
-  /** Holds sends for `ms` (the longest hold asked for wins), then flushes what waits. */
-  private hold(ms: number): void {
-    const until = Date.now() + ms;
-    if (until <= this.holdUntil) return;
-    this.holdUntil = until;
-    clearTimeout(this.holdTimer);
-    this.holdTimer = setTimeout(() => {
-      this.holdTimer = undefined;
-      // Timers may fire a millisecond before the clock says: the hold is over when this runs.
-      this.holdUntil = 0;
-      if (this.socket && this.statusValue === 'open') this.flush(this.socket);
-    }, ms);
-  }
-
-  /** Sends everything pending that has not gone out on this socket, in order. */
-  private flush(socket: SocketLike): void {
-    if (Date.now() < this.holdUntil) return;
-    for (const send of this.pending.values()) {
-      if (send.sent || send.resendTimer !== undefined) continue;
-      send.sent = true;
-      socket.send(JSON.stringify({ ...send.frame, nonce: send.nonce }));
-    }
+    return this.outbox.add<T>(frame, nonce, text);
   }
 
   /** Tells the room this user is typing, at most once per `typingIntervalMs`. */
@@ -451,17 +338,12 @@ export class RoomClient extends Emitter<RoomEvents> {
   private shutDown(reason: string, closeCode?: number, refusal?: UpgradeRefusal): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    clearTimeout(this.holdTimer);
     this.heartbeat.stop();
     const socket = this.socket;
     this.socket = undefined;
     socket?.close(1000, 'bye');
     this.endedValue = new RoomClosed(`not sent: ${reason}`, closeCode, refusal);
-    for (const send of this.pending.values()) {
-      clearTimeout(send.resendTimer);
-      send.reject(this.endedValue);
-    }
-    this.pending.clear();
+    this.outbox.rejectAll(this.endedValue);
     this.setStatus('closed');
   }
 
