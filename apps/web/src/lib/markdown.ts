@@ -104,5 +104,6 @@ md.renderer.rules.mention = (tokens, index, _options, env) => {
 /** Message text as safe HTML (see the rules above), with the given mentions highlighted. */
 export function renderMessage(text: string, options: RenderOptions = {}): string {
   const env: RenderEnv = { mentions: mentionPattern(options.mentions ?? []), me: options.me?.toLowerCase() ?? undefined };
-  return md.render(text, env);
+  // No newline after the last block: the element's textContent is then the message's text.
+  return md.render(text, env).replace(/\n$/, '');
 }
