@@ -5,6 +5,7 @@ import {
   logInIn,
   openPage,
   registerIn,
+  screenshot,
   sendFromPage,
   startRedis,
   startServer,
@@ -105,6 +106,7 @@ describe('unread and mentions across two devices and two nodes', () => {
       await expect.poll(() => myRoom(page, 'standup')).toEqual({ unread: 3, mentions: 1 });
       await expect.poll(() => page.title()).toBe('(3) Roomcast');
     }
+    await screenshot(laptop.page, 'lobby-my-rooms');
 
     // She opens the room on her phone (node two): the divider is above the first new message,
     // the mention stands out, and her laptop's lobby (node one) sees the room read.
@@ -115,6 +117,7 @@ describe('unread and mentions across two devices and two nodes', () => {
     await expect.poll(() => rows.nth(1).getByTestId('unread-divider').count()).toBe(1);
     expect(await phone.page.getByTestId('unread-divider').count()).toBe(1);
     expect(await rows.nth(2).getAttribute('data-mentions-me')).toBe('true');
+    await screenshot(phone.page, 'room-unread-divider');
     expect(await phone.page.title()).toBe('#standup · Roomcast');
     await expect.poll(() => myRoom(laptop.page, 'standup')).toEqual({ unread: 0, mentions: 0 });
     await expect.poll(() => laptop.page.title()).toBe('Roomcast');
