@@ -1,11 +1,12 @@
-import { RoomClient, RoomClosed, SendRefused, backoffDelay, newClientId, type RoomStatus } from '@roomcast/client';
-import { CLOSE, MAX_MESSAGE_LENGTH, compareMessageIds, type ChatMessage, type MessageState, type PresenceFrame, type ReactionEmoji } from '@roomcast/protocol';
+import { RoomClient, RoomClosed, backoffDelay, newClientId, type RoomStatus } from '@roomcast/client';
+import { CLOSE, MAX_MESSAGE_LENGTH, compareMessageIds, type ChatMessage, type MessageState, type PresenceFrame } from '@roomcast/protocol';
 import { computed, getCurrentScope, onScopeDispose, shallowRef, type Ref } from 'vue';
 import { fetchMessages } from '../lib/api.js';
 import { displayName } from '../lib/format.js';
 import { ApiError } from '../lib/http.js';
 import { ownerKey } from '../lib/identity.js';
 import { applyChange, type MessageChange } from '../lib/message-state.js';
+import { failureText, useMessageChanges } from './useMessageChanges.js';
 import { OwnMessages } from '../lib/own-messages.js';
 import { mergeMessages, type LocalSend, type LogMessage } from '../lib/timeline.js';
 import { TypingTracker } from '../lib/typing.js';
@@ -83,8 +84,6 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   const signedOut = shallowRef(false);
   /** Why the server refused the guest name asked for. */
   const nameRefusal = shallowRef<string | undefined>();
-  /** Why the last edit, deletion or reaction was refused, until the next one. */
-  const changeError = shallowRef<string | undefined>();
 
   const owner = options.owner ?? (() => ownerKey(null));
   let own = new OwnMessages(room, owner());
@@ -93,6 +92,7 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   let client: RoomClient | undefined;
   let disposed = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  const changes = useMessageChanges(() => client);
   const typists = new TypingTracker(typingTimeoutMs, (names) => {
     typing.value = names;
   });
@@ -104,9 +104,6 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
       ? sends.value.filter((send) => send.nonce !== nonce)
       : sends.value.map((send) => (send.nonce === nonce ? { ...send, ...change } : send));
   };
-
-  const failureText = (error: unknown): string =>
-    error instanceof SendRefused ? error.frame.reason : 'Not sent: the connection was lost.';
 
   /** Follows one send on `current` until the server confirms or refuses it. */
   function track(current: RoomClient, text: string, nonce?: string, replyTo?: string): string {
@@ -150,26 +147,6 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   }
 
   const answering = (replyTo: string | undefined): { replyTo?: string } => (replyTo === undefined ? {} : { replyTo });
-
-  /**
-   * Sends one change (edit, delete, reaction). It shows when the server's copy comes back as an
-   * event, like everyone else's; a refusal is said in `changeError`.
-   */
-  function change(make: (current: RoomClient) => { confirmed: Promise<unknown> }): void {
-    const current = client;
-    if (current === undefined || current.status === 'closed') {
-      changeError.value = 'Not connected: try again when the connection is back.';
-      return;
-    }
-    changeError.value = undefined;
-    make(current).confirmed.catch((error: unknown) => {
-      if (current === client) changeError.value = failureText(error);
-    });
-  }
-
-  const edit = (id: string, text: string): void => change((current) => current.edit(id, text));
-  const remove = (id: string): void => change((current) => current.delete(id));
-  const react = (id: string, emoji: ReactionEmoji): void => change((current) => current.react(id, emoji));
 
   /**
    * Sends a failed message again under the SAME nonce: if the first try was stored after all
@@ -384,12 +361,12 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     announcement: expose(announcement),
     signedOut: expose(signedOut),
     nameRefusal: expose(nameRefusal),
-    changeError: expose(changeError),
+    changeError: expose(changes.changeError),
     restart,
     send,
-    edit,
-    remove,
-    react,
+    edit: changes.edit,
+    remove: changes.remove,
+    react: changes.react,
     loadUntil,
     retry,
     discard,
