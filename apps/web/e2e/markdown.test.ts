@@ -1,7 +1,19 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSTILE_MARKDOWN } from '../src/lib/hostile-markdown.js';
-import { launchBrowser, openPage, postMessage, sendFromPage, startServer, waitConnected, type OpenPage, type ServerHandle } from './helpers.js';
+import {
+  launchBrowser,
+  messageAction,
+  messageRow,
+  openPage,
+  postMessage,
+  registerIn,
+  sendFromPage,
+  startServer,
+  waitConnected,
+  type OpenPage,
+  type ServerHandle,
+} from './helpers.js';
 
 /** What the messages' text holds that could run or mislead: anything here is a failure. */
 function dangers(page: Page): Promise<string[]> {
@@ -47,22 +59,32 @@ describe('hostile markdown in Chromium', () => {
     await server?.stop();
   });
 
-  const enter = async (room: string): Promise<OpenPage> => {
+  const enter = async (room: string, username?: string): Promise<OpenPage> => {
     const open = await openPage(browser);
     pages.push(open);
+    if (username !== undefined) await registerIn(open.context, server.url, username);
     await open.page.goto(`${server.url}/chat/${room}/`);
     await waitConnected(open);
     return open;
   };
 
   it('shows the corpus sent over the socket and HTTP as text or safe markup, and runs none of it', async () => {
-    const alice = await enter('hostile-markdown');
+    const alice = await enter('hostile-markdown', 'alice');
     const bob = await enter('hostile-markdown');
     for (const text of HOSTILE_MARKDOWN) await sendFromPage(alice.page, text);
     for (const text of HOSTILE_MARKDOWN) await postMessage(server.url, 'hostile-markdown', text);
+    // The new paths for text: an edit to hostile text, and a reply quoting a hostile message.
+    await sendFromPage(alice.page, 'to be edited');
+    await messageAction(alice.page, 'to be edited', 'edit');
+    await alice.page.getByTestId('edit-input').fill('<img src=x onerror=window.__pwned=1> [x](javascript:window.__pwned=1) edited');
+    await alice.page.getByTestId('edit-input').press('Enter');
+    await expect.poll(() => messageRow(bob.page, 'edited').getByTestId('edited').count()).toBe(1);
+    await messageAction(alice.page, '<svg onload=window.__pwned=1>', 'reply');
+    await sendFromPage(alice.page, 'quoting it');
+    await expect.poll(() => messageRow(bob.page, 'quoting it').getByTestId('reply-quote').innerText()).toContain('<svg onload=window.__pwned=1>');
     await sendFromPage(alice.page, '**bold**, _italic_, `code` and [a link](https://example.com/docs)\n```\nconst x = 1 < 2;\n```');
 
-    const total = HOSTILE_MARKDOWN.length * 2 + 1;
+    const total = HOSTILE_MARKDOWN.length * 2 + 3;
     for (const { page, problems } of [alice, bob]) {
       await expect.poll(() => page.locator('[data-testid="message"][data-state="confirmed"]').count(), { timeout: 30_000 }).toBe(total);
       expect(await dangers(page)).toEqual([]);

@@ -1,7 +1,7 @@
 import type { ChatDeleteFrame, ChatEditFrame, MessageState, ReactionFrame } from '@roomcast/protocol';
 import { describe, expect, it } from 'vitest';
 import { applyChange, reactorName, type MessageChange } from './message-state.js';
-import { buildTimeline } from './timeline.js';
+import { buildTimeline, firstLine } from './timeline.js';
 
 const message = (seq: number, user: string | null = 'alice', extra: Partial<MessageState> = {}): MessageState => ({
   type: 'chat.message',
@@ -105,6 +105,11 @@ describe('buildTimeline with changes, replies, mentions and reads', () => {
     expect(rows[3]!.reply).toEqual({ id: '2-0', author: 'alice', line: undefined, deleted: true });
     expect(rows[4]!.reply).toEqual({ id: '0-5', author: undefined, line: undefined, deleted: false });
     expect(rows[5]).toMatchObject({ state: 'pending', mentions: ['alice'], reply: { id: '3-0', author: 'You', line: 'answer' } });
+  });
+
+  it('quotes the first line without bold and code marks, keeping names with underscores', () => {
+    expect(firstLine('**see** `run()` in __init__.py\nand more')).toBe('see run() in __init__.py');
+    expect(firstLine('x'.repeat(200))).toHaveLength(120);
   });
 
   it('marks mentions of the reader, not their own, and the first unread message of someone else', () => {

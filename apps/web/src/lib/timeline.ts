@@ -100,7 +100,8 @@ const sameAuthor = (a: Author, b: Author): boolean =>
 
 /** The first line of a message, short enough to quote, without markdown's emphasis and code marks. */
 export const firstLine = (text: string): string => {
-  const line = text.split('\n', 1)[0]!.replace(/\*\*|__|~~|`/g, '').trim();
+  // Not `__`: it is more often part of a name (`__init__`) than bold.
+  const line = text.split('\n', 1)[0]!.replace(/\*\*|~~|`/g, '').trim();
   return line.length > 120 ? `${line.slice(0, 119)}…` : line;
 };
 
