@@ -6,7 +6,6 @@ import {
   serializeFrame,
   withNonce,
   parseClientFrame,
-  type ClientFrame,
   type ErrorCode,
 } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
@@ -20,11 +19,9 @@ import type { MessageBudgets } from '../limits/message-budgets.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import { presenceName } from '../presence/presence.js';
 import type { Metrics } from '../metrics.js';
-import type { ChangeDraft } from '../history/room-events.js';
-import { changeRight, mayReact } from '../rooms/message-policy.js';
-import { roomMentions } from '../rooms/mentions.js';
-import { nonceKey, nonceScope, publishRefusal, type Publisher } from '../rooms/publisher.js';
+import { nonceScope, type Publisher } from '../rooms/publisher.js';
 import type { Replays } from './replay.js';
+import { SocketSends } from './socket-sends.js';
 import { directStream, sharedTextFrame } from './wire.js';
 
 export interface ConsumerContext {
@@ -107,9 +104,8 @@ export class RoomConsumer implements Channel {
    */
   protected readonly full: boolean = true;
   private lastTypingAt = 0;
-  /** Sends waiting behind a mention lookup, so that the socket's sends are stored in the order sent. */
-  private queued = 0;
-  private queue: Promise<void> = Promise.resolve();
+  /** Publishes what the socket sends: messages, and changes to messages. */
+  private readonly sends: SocketSends;
 
   constructor(
     private readonly socket: WebSocket,
@@ -121,6 +117,11 @@ export class RoomConsumer implements Channel {
     this.bucket = rate > 0 ? new TokenBucket(rate, rate * 2) : undefined;
     this.scope = nonceScope(ctx.user, ctx.clientId, this.name);
     this.stream = directStream(socket);
+    this.sends = new SocketSends(ctx, this.name, this.scope, {
+      sendText: (text) => this.sendText(text),
+      refuse: (code, reason, nonce) => this.refuse(code, reason, nonce),
+      log: () => this.log,
+    });
   }
 
   get room(): string {
@@ -326,96 +327,8 @@ export class RoomConsumer implements Channel {
       this.refuse('rate_limited', overBudget.reason, nonce, overBudget.retryAfterMs);
       return;
     }
-    if (frame.kind === 'chat') this.post(frame.message, frame.nonce, frame.replyTo);
-    else this.changeMessage(frame);
-  }
-
-  /**
-   * Runs a send now, or behind the sends waiting for a mention lookup: a text with `@` waits for
-   * the room's members, and the socket's later sends wait for it, so they are stored in order.
-   */
-  private inOrder(text: string, send: (mentions: string[]) => void): void {
-    if (!text.includes('@') && this.queued === 0) {
-      send([]);
-      return;
-    }
-    this.queued += 1;
-    this.queue = this.queue
-      .then(() => roomMentions(this.ctx.backend, this.ctx.room, text))
-      .catch((error: unknown) => {
-        this.log.debug({ err: error }, 'mentions not recognised');
-        return [];
-      })
-      .then((mentions) => send(mentions))
-      .finally(() => {
-        this.queued -= 1;
-      });
-  }
-
-  private post(message: string, nonce: string | undefined, replyTo: string | undefined): void {
-    const { room, user, guest, publisher } = this.ctx;
-    const origin = nonce === undefined ? { sender: this.name } : { sender: this.name, nonce, scope: this.scope };
-    this.inOrder(message, (mentions) => {
-      const draft = {
-        room,
-        user,
-        ...(guest === undefined ? {} : { guest }),
-        message,
-        ...(replyTo === undefined ? {} : { replyTo }),
-        ...(mentions.length === 0 ? {} : { mentions }),
-      };
-      // A nonce seen before (a resend after a reconnect or an `unconfirmed`) is stored once: the
-      // sender gets its confirmation again, the room gets nothing new.
-      publisher
-        .publish(draft, origin, nonce === undefined ? undefined : nonceKey(room, this.scope, nonce))
-        .then(({ message: stored, duplicate }) => {
-          if (duplicate && nonce !== undefined) this.sendText(withNonce(serializeFrame(stored), nonce));
-        })
-        .catch((error: unknown) => this.publishFailed(error, nonce));
-    });
-  }
-
-  /** An edit, a deletion or a reaction: refused here when the actor may not at all, else checked by the log. */
-  private changeMessage(frame: Extract<ClientFrame, { kind: 'edit' | 'delete' | 'reaction' }>): void {
-    const { room, user, guest, publisher } = this.ctx;
-    const actor = { room, user, ...(guest === undefined ? {} : { guest }), target: frame.target };
-    const { nonce } = frame;
-    if (frame.kind === 'reaction' ? !mayReact(actor) : changeRight(actor, room, frame.kind) === 'none') {
-      const why = frame.kind === 'reaction' ? 'Choose a name or sign in to react.' : 'Sign in to edit or delete your own messages.';
-      this.refuse('forbidden', why, nonce);
-      return;
-    }
-    const origin = nonce === undefined ? { sender: this.name } : { sender: this.name, nonce, scope: this.scope };
-    this.inOrder(frame.kind === 'edit' ? frame.message : '', (mentions) => {
-      const draft: ChangeDraft =
-        frame.kind === 'edit'
-          ? { ...actor, kind: 'edit', message: frame.message, mentions, right: changeRight(actor, room, 'edit') }
-          : frame.kind === 'delete'
-            ? { ...actor, kind: 'delete', right: changeRight(actor, room, 'delete') }
-            : { ...actor, kind: 'reaction', emoji: frame.emoji };
-      publisher
-        .change(draft, origin, nonce === undefined ? undefined : nonceKey(room, this.scope, nonce))
-        .then(({ event, state }) => {
-          if (state === 'duplicate' && nonce !== undefined) this.sendText(withNonce(serializeFrame(event), nonce));
-        })
-        .catch((error: unknown) => this.publishFailed(error, nonce));
-    });
-  }
-
-  private publishFailed(error: unknown, nonce: string | undefined): void {
-    const code = publishRefusal(error);
-    if (code === 'not_found' || code === 'forbidden') {
-      this.refuse(code, code === 'not_found' ? 'No such message in the kept history (or it was deleted).' : 'That message is not yours to change.', nonce);
-      return;
-    }
-    this.log.warn({ err: error, code }, 'publish failed');
-    this.refuse(
-      code,
-      code === 'unavailable'
-        ? 'The message was not stored; send it again.'
-        : 'The message may have been stored; resend it with the same nonce (it is stored at most once).',
-      nonce,
-    );
+    if (frame.kind === 'chat') this.sends.post(frame.message, frame.nonce, frame.replyTo);
+    else this.sends.change(frame);
   }
 
   private typing(): void {

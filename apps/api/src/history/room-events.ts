@@ -59,13 +59,6 @@ export type ChangeDraft = EditDraft | DeleteDraft | ReactionDraft;
 export type ChangeKind = ChangeDraft['kind'];
 export type ChangeFrame = ChatEditFrame | ChatDeleteFrame | ReactionFrame;
 
-/** The frame type of each change (also the group event's type, which chat-only sockets filter on). */
-export const CHANGE_FRAME_TYPE = {
-  edit: SERVER_FRAME.chatEdit,
-  delete: SERVER_FRAME.chatDelete,
-  reaction: SERVER_FRAME.reaction,
-} as const;
-
 /** The actor's fields in frame order, without undefined ones. */
 export const actorOf = ({ user, guest, via }: Actor): Actor => ({
   user,
@@ -112,6 +105,12 @@ export class ChangeRefused extends Error {
     this.name = 'ChangeRefused';
   }
 }
+
+/** What a person is told when the log refuses a change (socket error frames and HTTP answers alike). */
+export const CHANGE_REFUSAL_REASONS = {
+  not_found: 'No such message in the kept history (or it was deleted).',
+  forbidden: 'That message is not yours to change.',
+} as const;
 
 /** What the log keeps about one message beside its entry: the overlay `GET` applies. */
 export interface MessageOverlay {

@@ -3,7 +3,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import { NotStored, provesNothingWritten } from '../backend-errors.js';
 import {
-  authorOf,
   storedMessage,
   type AppendOnceResult,
   type AppendOrigin,
@@ -15,49 +14,25 @@ import {
   type ChangeResult,
 } from '../history/room-history.js';
 import {
-  CHANGE_FRAME_TYPE,
   ChangeRefused,
-  actorName,
   mergePage,
   messageState,
-  parseActorName,
   storedChange,
   tombstone,
   type ChangeDraft,
   type MessageOverlay,
 } from '../history/room-events.js';
-import { EVERY_SENDER, FRAME_OVERHEAD_BYTES, type ReadMessage } from '../history/room-history.js';
+import { FRAME_OVERHEAD_BYTES, type ReadMessage } from '../history/room-history.js';
 import { roomGroup } from '../layer/channel-layer.js';
 import { expiresWhenIdle } from '../rooms/idle-rooms.js';
 import { idempotencyTtlMs } from '../rooms/idempotency.js';
 import { groupChannel, idempotencyKey, roomDeletedKey, roomStateKey, roomStreamKey, roomTrimmedKey } from './keys.js';
 import './scripts.js';
+import { entryFrame, frameAroundId, messageIdMs, parseOverlay, streamAuthor, type StreamEntry } from './stream-entries.js';
 
 /** The smallest stream ID there is. */
 const FIRST_MESSAGE_ID = '0-0';
 
-/** A stream entry as XRANGE returns it: the ID, then field names and values in turn. */
-type StreamEntry = [id: string, fields: string[]];
-
-/**
- * An entry's frame split around what only Redis knows when the append runs: the ID, the time
- * that is the ID's first half, and whether a reaction is now on. The script joins
- * `before + id + between + [on + after] + time + '}'`, which is byte for byte the frame
- * `storedMessage` / `storedChange` make (same key order: the ID second, `on` and the time last),
- * so frames read the same on both backends.
- */
-function frameAroundId(draft: MessageDraft | ChangeDraft): { type: string; before: string; between: string; after: string } {
-  const frame = 'kind' in draft ? storedChange(draft, '0-0') : storedMessage(draft, '0-0');
-  const { type, id: _id, ts: _ts, ...rest } = frame;
-  const on = 'on' in rest;
-  if (on) delete (rest as { on?: boolean }).on;
-  return {
-    type,
-    before: `{"type":${JSON.stringify(type)},"id":"`,
-    between: `",${JSON.stringify(rest).slice(1, -1)},${on ? '"on":' : '"ts":'}`,
-    after: on ? ',"ts":' : '',
-  };
-}
 
 /** A failed script: refused by the log's checks, refused (nothing written), or of unknown outcome; see backend-errors.ts. */
 function outcomeError(error: unknown): unknown {
@@ -65,9 +40,6 @@ function outcomeError(error: unknown): unknown {
   if (refused) return new ChangeRefused(refused[1] as 'not_found' | 'forbidden');
   return provesNothingWritten(error) ? new NotStored(error) : error;
 }
-
-/** The stream entry's `user` field: see `actorName` (absent for an anonymous guest). */
-const streamAuthor = actorName;
 
 /**
  * Each room's log is a Redis Stream trimmed to `limit`; the stream ID is the message ID (so it
@@ -250,63 +222,16 @@ export class RedisRoomHistory implements RoomHistory {
   }
 
   /** One stream entry as a chat message or a change, carrying its nonce when sent under `scope`. */
-  private toMessage(room: string, [id, fields]: StreamEntry, scope?: string): ReadMessage | undefined {
-    const field: Record<string, string> = {};
-    for (let i = 0; i + 1 < fields.length; i += 2) field[fields[i]!] = fields[i + 1]!;
-    const actor = parseActorName(field.user);
-    const mentions = field.mentions === undefined || field.mentions === '' ? {} : { mentions: field.mentions.split(',') };
-    let stored: ReadMessage;
-    if (field.kind === 'edit' || field.kind === 'delete' || field.kind === 'reaction') {
-      const base = { room, target: field.target ?? '', ...actor, right: 'own' as const };
-      if (field.kind === 'edit' && field.message === undefined) return this.skip(room, id, 'an edit with no message field');
-      stored =
-        field.kind === 'edit'
-          ? storedChange({ ...base, kind: 'edit', message: field.message!, ...mentions }, id)
-          : field.kind === 'delete'
-            ? storedChange({ ...base, kind: 'delete' }, id)
-            : storedChange({ ...base, kind: 'reaction', emoji: field.emoji ?? '' }, id, field.on === '1');
-    } else {
-      if (field.message === undefined) return this.skip(room, id, 'a stream entry with no message field');
-      const reply = field.reply === undefined ? {} : { replyTo: field.reply };
-      stored = storedMessage({ room, ...actor, message: field.message, ...reply, ...mentions }, id);
-    }
-    const { nonce, scope: sentUnder } = field;
-    if (scope === undefined || nonce === undefined || sentUnder === undefined) return stored;
-    if (scope === EVERY_SENDER) return { ...stored, nonce, nonceScope: sentUnder };
-    return sentUnder === scope ? { ...stored, nonce } : stored;
+  private toMessage(room: string, entry: StreamEntry, scope?: string): ReadMessage | undefined {
+    const read = entryFrame(room, entry, scope);
+    if (typeof read === 'string') return this.skip(room, entry[0], read);
+    return read;
   }
 
   private skip(room: string, id: string, what: string): undefined {
     this.log.warn({ room, id }, `skipped ${what}`);
     return undefined;
   }
-}
-
-/** The time half of a message ID, as a sorted-set score. */
-const messageIdMs = (id: string): string => id.slice(0, id.indexOf('-'));
-
-/** The state hash's JSON for one message (see the append script), as an overlay; junk is ignored. */
-function parseOverlay(raw: string | null): MessageOverlay | undefined {
-  if (raw === null) return undefined;
-  let data: { e?: unknown; m?: unknown; n?: unknown; x?: unknown; r?: unknown; d?: unknown; a?: unknown };
-  try {
-    data = JSON.parse(raw) as typeof data;
-  } catch {
-    return undefined;
-  }
-  const overlay: MessageOverlay = {};
-  if (data.d === 1) return { deleted: true, author: typeof data.a === 'string' ? data.a : '' };
-  if (typeof data.e === 'string' && typeof data.m === 'string') {
-    overlay.edited = Number(data.e);
-    overlay.message = data.m;
-    overlay.mentions = typeof data.n === 'string' && data.n !== '' ? data.n.split(',') : [];
-  }
-  if (data.r !== null && typeof data.r === 'object' && !Array.isArray(data.r)) {
-    overlay.reactions = Object.fromEntries(
-      Object.entries(data.r as Record<string, unknown>).filter((pair): pair is [string, string[]] => Array.isArray(pair[1])),
-    );
-  }
-  return overlay;
 }
 
 /** The values of a MULTI's or pipeline's replies; the first failed command's error is thrown. */

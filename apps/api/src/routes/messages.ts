@@ -10,7 +10,7 @@ import {
 } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
-import type { ChangeDraft } from '../history/room-events.js';
+import { CHANGE_REFUSAL_REASONS, type ChangeDraft } from '../history/room-events.js';
 import { MessageStateAnswer, SECURITY, refusals } from '../openapi/route-docs.js';
 import { changeRight } from '../rooms/message-policy.js';
 import { roomMentions } from '../rooms/mentions.js';
@@ -48,7 +48,7 @@ const justAfter = (id: string): string => {
 /** Stores a change through the publisher; the log's refusals and the backend's become HTTP errors. */
 async function applyChange(request: FastifyRequest, build: (actor: Awaited<ReturnType<typeof publisherOf>>['draft']) => ChangeDraft | Promise<ChangeDraft>): Promise<void> {
   const { room, id } = request.params as { room: string; id: string };
-  if (!isMessageId(id)) throw httpError('not_found', 'No such message in the kept history.');
+  if (!isMessageId(id)) throw httpError('not_found', CHANGE_REFUSAL_REASONS.not_found);
   const { draft: actor, identity } = await publisherOf(request);
   const key = idempotencyKeyHeader(request);
   await spendPublishBudget(request, identity);
@@ -58,7 +58,7 @@ async function applyChange(request: FastifyRequest, build: (actor: Awaited<Retur
   } catch (error) {
     const code = publishRefusal(error);
     if (code !== 'not_found' && code !== 'forbidden') request.log.warn({ err: error, code }, 'change failed');
-    throw httpError(code, code === 'not_found' ? 'No such message in the kept history (or it was deleted).' : code === 'forbidden' ? 'That message is not yours to change.' : undefined);
+    throw httpError(code, code === 'not_found' || code === 'forbidden' ? CHANGE_REFUSAL_REASONS[code] : undefined);
   }
 }
 

@@ -16,7 +16,8 @@ import { requireRoom } from './guards.js';
 /** The signed-in user of a request: a session's (from an allowed origin when it writes) or a connection token's. */
 async function readerOf(request: FastifyRequest, writes: boolean): Promise<string> {
   const bearer = bearerToken(request.headers.authorization);
-  if (bearer !== undefined && looksLikeJwt(bearer)) return tokenUser(request.server, bearer, undefined);
+  // A token that names its rooms opens only those (403 for another).
+  if (bearer !== undefined && looksLikeJwt(bearer)) return tokenUser(request.server, bearer, (request.params as { room?: string }).room);
   if (request.sessionExpired) throw httpError('session_expired');
   if (!request.user) throw httpError('unauthorized', 'Sign in to keep read positions.');
   if (writes && !originAllowed(request, request.server.config)) throw httpError('forbidden_origin');
@@ -60,7 +61,7 @@ export default async function readRoutes(app: FastifyInstance): Promise<void> {
         body: ReadBody,
         response: {
           204: { description: 'The position is now at `id` or later.', type: 'null' },
-          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'session_expired', 'forbidden_origin', 'unavailable'),
+          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'session_expired', 'forbidden_origin', 'forbidden', 'unavailable'),
         },
       },
     },

@@ -1,15 +1,15 @@
 import { serializeFrame, type ChatMessage, type MessageState } from '@roomcast/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend.js';
-import { ChangeRefused, type ChangeDraft } from '../../src/history/room-events.js';
+import { ChangeRefused, type ChangeDraft, type DeleteDraft, type EditDraft, type ReactionDraft } from '../../src/history/room-events.js';
 import { roomGroup } from '../../src/layer/channel-layer.js';
 import { RecordingChannel, type BackendFactory } from '../backends.js';
 import { eventually } from '../helpers.js';
 
 const post = (backend: Backend, message: string, user: string | null = 'alice') => backend.history.append({ room: 'lobby', user, message });
-const edit = (target: string, message: string, user = 'alice'): ChangeDraft => ({ kind: 'edit', room: 'lobby', user, target, message, right: 'own' });
-const remove = (target: string, user = 'alice'): ChangeDraft => ({ kind: 'delete', room: 'lobby', user, target, right: 'own' });
-const react = (target: string, user: string, emoji = '👍', on?: boolean): ChangeDraft => ({
+const edit = (target: string, message: string, user = 'alice'): EditDraft => ({ kind: 'edit', room: 'lobby', user, target, message, right: 'own' });
+const remove = (target: string, user = 'alice'): DeleteDraft => ({ kind: 'delete', room: 'lobby', user, target, right: 'own' });
+const react = (target: string, user: string, emoji = '👍', on?: boolean): ReactionDraft => ({
   kind: 'reaction',
   room: 'lobby',
   user,
