@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DOCS_SCREENSHOTS,
+  PHONE,
   launchBrowser,
   messageAction,
   messageRow,
@@ -150,6 +151,16 @@ describe('edit, delete, reply, react and mention between two browsers', () => {
     }
     await expected(maya.page, 'maya');
     await expected(sam.page, 'sam');
+
+    // At phone width the actions and the picker stay on screen, and nothing sticks out sideways.
+    await sam.page.setViewportSize(PHONE);
+    await messageAction(sam.page, 'final release notes', 'react');
+    const picker = await sam.page.getByTestId('reaction-picker').boundingBox();
+    expect(picker).not.toBeNull();
+    expect(picker!.x).toBeGreaterThanOrEqual(0);
+    expect(picker!.x + picker!.width).toBeLessThanOrEqual(PHONE.width);
+    expect(await sam.page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
+    await screenshot(sam.page, 'messages-phone');
     expect(maya.problems).toEqual([]);
     expect(sam.problems).toEqual([]);
   });
