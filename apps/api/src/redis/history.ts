@@ -30,6 +30,9 @@ import { groupChannel, idempotencyKey, roomDeletedKey, roomStateKey, roomStreamK
 import './scripts.js';
 import { entryFrame, frameAroundId, messageIdMs, parseOverlay, streamAuthor, type StreamEntry } from './stream-entries.js';
 
+/** Entries a history page reads at a time, at least (changes between messages are skipped). */
+const READ_BATCH = 100;
+
 /** The smallest stream ID there is. */
 const FIRST_MESSAGE_ID = '0-0';
 
@@ -163,8 +166,10 @@ export class RedisRoomHistory implements RoomHistory {
     const live: ChatMessage[] = [];
     let upper = beforeId === undefined ? '+' : `(${beforeId}`;
     let exhausted = false;
+    // Reads in batches of at least READ_BATCH entries: a stretch of many reactions between two
+    // messages costs a few round trips, not one per entry.
+    const count = Math.max(limit + 1, READ_BATCH);
     while (live.length <= limit) {
-      const count = limit + 1 - live.length;
       const entries = (await this.reader.xrevrange(roomStreamKey(room), upper, '-', 'COUNT', count)) as StreamEntry[];
       for (const message of this.toMessages(room, entries)) if (message.type === SERVER_FRAME.chatMessage) live.push(message);
       if (entries.length < count) {
@@ -172,6 +177,10 @@ export class RedisRoomHistory implements RoomHistory {
         break;
       }
       upper = `(${entries.at(-1)![0]}`;
+    }
+    if (live.length > limit + 1) {
+      live.length = limit + 1;
+      exhausted = false;
     }
     const floor = exhausted ? undefined : live.at(-1)?.id;
     const dead = (

@@ -111,6 +111,20 @@ export function changesSuite(factory: BackendFactory): void {
       }
     });
 
+    it('finds the messages of a page across long stretches of changes', async () => {
+      const backend = await factory.create();
+      const first = await post(backend, 'first');
+      for (let n = 0; n < 150; n += 1) await backend.history.change(react(first.id, `user${n}`));
+      const second = await post(backend, 'second');
+      for (let n = 0; n < 150; n += 1) await backend.history.change(react(second.id, `user${n}`, '👀'));
+      const newest = await backend.history.readBefore('lobby', undefined, 1);
+      expect(newest.messages.map((m) => m.message)).toEqual(['second']);
+      expect(newest.hasMore).toBe(true);
+      expect(newest.messages[0]!.reactions!['👀']).toHaveLength(150);
+      const older = await backend.history.readBefore('lobby', second.id, 1);
+      expect(older).toMatchObject({ messages: [{ id: first.id, message: 'first' }], hasMore: false });
+    });
+
     it('trims changes with the log: a target older than the kept history is not found, its tombstone goes', async () => {
       const backend = await factory.create({ historyLimit: 4 });
       const old = await post(backend, 'old');

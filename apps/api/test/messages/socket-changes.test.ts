@@ -112,6 +112,12 @@ for (const backend of BACKENDS) {
       expect(new Set(chatOnly.raw.map((text) => JSON.parse(text).type))).toEqual(new Set(['chat.message']));
       const page = (await call(node, 'GET', '/rooms/lobby/messages')).body as MessagesPage;
       expect(page.messages[0]).toMatchObject({ message: 'uno', reactions: { '👍': ['alice'] } });
+      // Resuming, too, it gets the messages and none of the changes.
+      const resumed = TestSocket.connect(node.url, 'lobby', { protocols: [], since: '0-0' });
+      sockets.push(resumed);
+      await resumed.waitForMessages(2);
+      await sleep(300);
+      expect(resumed.raw.map((text) => JSON.parse(text).type)).toEqual(['chat.message', 'chat.message']);
     });
   });
 }
