@@ -4,7 +4,7 @@ import { defineConfig } from 'vite';
 /** Where `npm run dev` finds the API (its own `dev` script listens on 8000). */
 const API = process.env.ROOMCAST_API ?? 'http://127.0.0.1:8000';
 /** Every path the API answers; everything else is the SPA's. */
-const API_PATHS = ['/rooms', '/auth', '/healthz', '/readyz', '/metrics', '/docs'];
+const API_PATHS = ['/rooms', '/me', '/auth', '/healthz', '/readyz', '/metrics', '/docs'];
 
 export default defineConfig({
   plugins: [vue()],

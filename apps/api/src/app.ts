@@ -17,6 +17,8 @@ import authRoutes from './routes/auth.js';
 import chatSocketRoutes from './routes/chat-socket.js';
 import healthRoutes from './routes/health.js';
 import roomRoutes from './routes/rooms.js';
+import messageRoutes from './routes/messages.js';
+import readRoutes from './routes/reads.js';
 import './types.js';
 
 export type { Config } from './config.js';
@@ -129,6 +131,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(roomRoutes);
+  await app.register(messageRoutes);
+  await app.register(readRoutes);
   await app.register(chatSocketRoutes);
   if (config.webRoot !== undefined) await app.register(staticPlugin, { root: config.webRoot });
   return app;

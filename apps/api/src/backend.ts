@@ -9,6 +9,8 @@ import type { Metrics } from './metrics.js';
 import { MemoryPresence } from './presence/memory.js';
 import type { Presence } from './presence/presence.js';
 import type { RedisClient } from './redis/client.js';
+import { MemoryReadStore } from './reads/memory.js';
+import type { ReadStore } from './reads/read-store.js';
 
 export type BackendKind = 'memory' | 'redis';
 
@@ -21,6 +23,8 @@ export interface Backend {
   readonly history: RoomHistory;
   readonly presence: Presence;
   readonly limiter: RateLimiter;
+  /** Read positions and room readers (unread counts, mentions). */
+  readonly reads: ReadStore;
   /**
    * Whether the backend can take writes now (`/readyz`): `ready`, or why not. A Redis that
    * answers PING but is out of memory refuses every publish, so it is not ready.
@@ -42,6 +46,7 @@ export function createMemoryBackend({ config, log, metrics }: BackendContext): B
   const history = new MemoryRoomHistory(layer, config.historyLimit, { idleTtlMs: config.roomIdleTtlMs });
   const presence = new MemoryPresence(layer, { intervalMs: config.presenceIntervalMs, listMax: config.presenceListMax }, log);
   const limiter = new MemoryRateLimiter();
+  const reads = new MemoryReadStore();
   return {
     kind: 'memory',
     nodeId: layer.nodeId,
@@ -49,9 +54,10 @@ export function createMemoryBackend({ config, log, metrics }: BackendContext): B
     history,
     presence,
     limiter,
+    reads,
     ready: async () => true,
     async close() {
-      await Promise.all([history.close(), presence.close(), limiter.close()]);
+      await Promise.all([history.close(), presence.close(), limiter.close(), reads.close()]);
       await layer.close();
     },
   };

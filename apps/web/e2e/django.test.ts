@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   eventually,
   launchBrowser,
+  messageAction,
+  messageRow,
   openPage,
+  registerIn,
   sendFromPage,
   startRedis,
   startServer,
@@ -102,6 +105,44 @@ describe("the Django tutorial's room page beside Roomcast", () => {
       expect(log).not.toContain('undefined');
       expect(log.split('\n').filter(Boolean)).toEqual(expected);
     }
+    expect(onRoomcast.problems).toEqual([]);
+  });
+
+  it('still shows only message text while a Roomcast user edits, reacts to and deletes messages', async () => {
+    const html = await (await fetch(`${daphne.url}/chat/changes/`)).text();
+    const onRoomcast = await open();
+    await onRoomcast.page.route(`${server.url}/tutorial/changes/`, (route) => route.fulfill({ contentType: 'text/html', body: html }));
+    await onRoomcast.page.goto(`${server.url}/tutorial/changes/`);
+    const onDaphne = await open();
+    await onDaphne.page.goto(`${daphne.url}/chat/changes/`);
+    const spa = await open();
+    await registerIn(spa.context, server.url, 'editor');
+    await spa.page.goto(`${server.url}/chat/changes/`);
+    await waitConnected(spa);
+    // Both tutorial pages are in the room before anything is said.
+    await sendFromTutorial(onDaphne.page, 'ready');
+    await expect.poll(() => chatLog(onRoomcast.page)).toBe('ready\n');
+
+    await sendFromPage(spa.page, 'first draft');
+    await expect.poll(() => spa.page.locator('[data-testid="message"][data-state="confirmed"]').count()).toBe(2);
+    await messageAction(spa.page, 'first draft', 'edit');
+    await spa.page.getByTestId('edit-input').fill('second draft');
+    await spa.page.getByTestId('edit-input').press('Enter');
+    await expect.poll(() => messageRow(spa.page, 'second draft').getByTestId('edited').count()).toBe(1);
+    await messageAction(spa.page, 'ready', 'react');
+    await spa.page.getByTestId('reaction-picker').locator('[data-emoji="👍"]').click();
+    await expect.poll(() => messageRow(spa.page, 'ready').getByTestId('reaction').count()).toBe(1);
+    await messageAction(spa.page, 'second draft', 'delete');
+    await spa.page.getByTestId('delete-yes').click();
+    await expect.poll(() => spa.page.getByTestId('tombstone').count()).toBe(1);
+    // A last message marks the end: everything before it has reached the pages.
+    await sendFromPage(spa.page, 'done');
+
+    for (const page of [onRoomcast.page, onDaphne.page]) {
+      await expect.poll(() => chatLog(page)).toBe('ready\nfirst draft\ndone\n');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const page of [onRoomcast.page, onDaphne.page]) expect(await chatLog(page)).toBe('ready\nfirst draft\ndone\n');
     expect(onRoomcast.problems).toEqual([]);
   });
 

@@ -7,6 +7,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 export * from './processes.js';
 
 export const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+/** Screenshots the docs show (committed), as opposed to the tests' own (not committed). */
+export const DOCS_SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** Every wait in these tests is bounded by this unless it says otherwise. */
@@ -73,6 +75,12 @@ export async function waitConnected(open: OpenPage, timeoutMs = WAIT_MS): Promis
 
 export const PASSWORD = 'correct horse battery staple';
 
+/** Logs `username` in over HTTP inside `context` (another device of the same person). */
+export async function logInIn(context: BrowserContext, base: string, username: string): Promise<void> {
+  const response = await context.request.post(`${base}/auth/login`, { data: { username, password: PASSWORD } });
+  if (response.status() !== 200) throw new Error(`POST /auth/login answered ${response.status()}: ${await response.text()}`);
+}
+
 /** Registers `username` over HTTP inside `context`, so its pages are logged in as that user. */
 export async function registerIn(context: BrowserContext, base: string, username: string): Promise<void> {
   const response = await context.request.post(`${base}/auth/register`, { data: { username, password: PASSWORD } });
@@ -91,11 +99,21 @@ export function messageIds(page: Page): Promise<string[]> {
   return page.locator('[data-testid="message"][data-state="confirmed"]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-id') ?? ''));
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  const path = join(SCREENSHOTS, `${name}.png`);
+export async function screenshot(page: Page, name: string, folder = SCREENSHOTS): Promise<string> {
+  mkdirSync(folder, { recursive: true });
+  const path = join(folder, `${name}.png`);
   await page.screenshot({ path, fullPage: false });
   return path;
+}
+
+/** The row of the message whose text contains `text` (the newest such). */
+export const messageRow = (page: Page, text: string) => page.locator('[data-testid="message"]', { has: page.getByTestId('text').getByText(text) }).last();
+
+/** Hovers a message and clicks one of its actions (`reply`, `react`, `edit`, `delete`). */
+export async function messageAction(page: Page, text: string, action: 'reply' | 'react' | 'edit' | 'delete'): Promise<void> {
+  const row = messageRow(page, text);
+  await row.hover();
+  await row.getByTestId(`action-${action}`).click();
 }
 
 /** Types `text` into the room's input and sends it with Enter. */

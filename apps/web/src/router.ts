@@ -1,5 +1,6 @@
 import { isRoomName } from '@roomcast/protocol';
 import { createRouter, createWebHistory } from 'vue-router';
+import { baseTitle, showTitle } from './lib/title.js';
 import LobbyView from './views/LobbyView.vue';
 
 /** The SPA routes of INTERFACE.md: `/` the lobby, `/chat/:room/` a room. */
@@ -22,5 +23,6 @@ export const router = createRouter({
 });
 
 router.afterEach((to) => {
-  document.title = to.name === 'room' ? `#${String(to.params.room)} · Roomcast` : 'Roomcast';
+  // The views add the unread count once they know it.
+  showTitle(baseTitle(to.name === 'room' ? String(to.params.room) : undefined), 0);
 });

@@ -2,6 +2,7 @@ export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { Emitter } from './emitter.js';
 export { newClientId, newNonce } from './nonce.js';
 export { RoomClosed, SendRefused } from './refusals.js';
+export type { RoomEventFrame, Sent } from './outbox.js';
 export { RoomClient, type RoomClientOptions, type RoomEvents, type RoomStatus } from './room.js';
 export {
   browserWebSocketFactory,

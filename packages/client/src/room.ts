@@ -1,13 +1,16 @@
 import {
   CLIENT_FRAME,
-  MAX_MESSAGE_LENGTH,
   SERVER_FRAME,
   TERMINAL_CLOSE_CODES,
   chatSocketPath,
   compareMessageIds,
   parseServerFrame,
+  type ChatDeleteFrame,
+  type ChatEditFrame,
   type ChatMessage,
   type ErrorFrame,
+  type ReactionEmoji,
+  type ReactionFrame,
   type PresenceFrame,
   type RecoveredFrame,
   type TypingFrame,
@@ -15,7 +18,8 @@ import {
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { Heartbeat } from './heartbeat.js';
-import { RoomClosed, SendRefused, TERMINAL_REFUSALS } from './refusals.js';
+import { Outbox, type RoomEventFrame, type Sent } from './outbox.js';
+import { RoomClosed, TERMINAL_REFUSALS } from './refusals.js';
 import { newClientId, newNonce } from './nonce.js';
 import { browserWebSocketFactory, probeUpgrade, type SocketLike, type UpgradeRefusal, type WebSocketFactory } from './socket.js';
 
@@ -70,6 +74,12 @@ export interface RoomClientOptions {
 
 export interface RoomEvents extends Record<string, unknown> {
   message: ChatMessage;
+  /** A message's text was replaced (`roomcast.v1` only, as every change below). */
+  edit: ChatEditFrame;
+  /** A message was deleted: show a tombstone, its text is gone. */
+  delete: ChatDeleteFrame;
+  /** Someone set (`on: true`) or took back a reaction: `on` is absolute, so applying it twice is harmless. */
+  reaction: ReactionFrame;
   presence: PresenceFrame;
   typing: TypingFrame;
   recovered: RecoveredFrame;
@@ -78,21 +88,6 @@ export interface RoomEvents extends Record<string, unknown> {
   close: { code: number; reason: string };
   /** The server refused the upgrade (status and code); terminal ones also close the client. */
   refused: UpgradeRefusal;
-}
-
-/** `unconfirmed` answers a send is resent after before it fails (with SendRefused). */
-const MAX_UNCONFIRMED_RESENDS = 5;
-
-interface PendingSend {
-  nonce: string;
-  text: string;
-  /** Whether this send has gone out on the current socket. */
-  sent: boolean;
-  /** How many `unconfirmed` answers it has had. */
-  unconfirmed: number;
-  resendTimer?: ReturnType<typeof setTimeout>;
-  resolve: (message: ChatMessage) => void;
-  reject: (error: Error) => void;
 }
 
 /**
@@ -105,16 +100,13 @@ export class RoomClient extends Emitter<RoomEvents> {
   private tries = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastIdValue: string | undefined;
-  private readonly pending = new Map<string, PendingSend>();
+  private readonly outbox: Outbox;
   private lastTypingAt = 0;
   private readonly createSocket: WebSocketFactory;
   /** This client's `?client=` ID, the same across its reconnects. */
   readonly clientId: string;
   private readonly probe: ((socketUrl: string) => Promise<UpgradeRefusal | undefined>) | undefined;
   private readonly heartbeat: Heartbeat;
-  /** Sends refused as `rate_limited` wait until then, and go out again by themselves. */
-  private holdUntil = 0;
-  private holdTimer: ReturnType<typeof setTimeout> | undefined;
   private endedValue: RoomClosed | undefined;
 
   constructor(private readonly options: RoomClientOptions) {
@@ -123,6 +115,11 @@ export class RoomClient extends Emitter<RoomEvents> {
     this.lastIdValue = options.since;
     this.createSocket = options.createSocket ?? browserWebSocketFactory();
     this.heartbeat = new Heartbeat(options.heartbeatMs ?? 5000);
+    this.outbox = new Outbox({
+      resendUnconfirmed: options.resendUnconfirmed ?? true,
+      resendDelay: options.resendDelay,
+      openSocket: () => (this.statusValue === 'open' ? this.socket : undefined),
+    });
     const inPage = typeof (globalThis as { document?: unknown }).document !== 'undefined';
     this.probe = options.probe === undefined ? (inPage ? probeUpgrade : undefined) : (options.probe ?? undefined);
   }
@@ -143,7 +140,7 @@ export class RoomClient extends Emitter<RoomEvents> {
 
   /** Sends not yet confirmed by the server, oldest first. */
   get unconfirmed(): string[] {
-    return [...this.pending.values()].map((send) => send.nonce);
+    return this.outbox.nonces;
   }
 
   /** Opens the socket. Calling it twice, or after `close()`, is a programming error. */
@@ -182,7 +179,7 @@ export class RoomClient extends Emitter<RoomEvents> {
         () => socket.send(JSON.stringify({ type: CLIENT_FRAME.ping })),
         () => this.linkLost(),
       );
-      this.flush(socket);
+      this.outbox.flush(socket);
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
@@ -218,7 +215,7 @@ export class RoomClient extends Emitter<RoomEvents> {
   private onSocketClosed(code: number, reason: string, refusal?: UpgradeRefusal): void {
     this.emit('close', { code, reason });
     if (refusal) this.emit('refused', refusal);
-    this.requeueUnconfirmed();
+    this.outbox.socketLost();
     if (this.statusValue === 'closed') return;
     if (refusal && TERMINAL_REFUSALS.has(refusal.status)) {
       this.shutDown(`refused by the server (${refusal.status} ${refusal.code}${refusal.reason ? `: ${refusal.reason}` : ''})`, undefined, refusal);
@@ -234,58 +231,25 @@ export class RoomClient extends Emitter<RoomEvents> {
     this.timer = setTimeout(() => this.open(), delay);
   }
 
-  /**
-   * A send that went out on a socket that then dropped may or may not be stored. The server
-   * stores a nonce once, so resending is safe and is the default; without it, such sends fail.
-   */
-  private requeueUnconfirmed(): void {
-    const resend = this.options.resendUnconfirmed ?? true;
-    for (const send of [...this.pending.values()]) {
-      if (!send.sent) continue;
-      if (resend) {
-        send.sent = false;
-      } else {
-        this.settle(send);
-        send.reject(new Error('connection lost before the server confirmed the message'));
-      }
-    }
-  }
-
   private receive(text: string): void {
     const frame = parseServerFrame(text);
     if (!frame) return;
     switch (frame.type) {
-      case SERVER_FRAME.chatMessage: {
-        // A confirmation counts even for a message already seen: after a reconnect the replay
-        // brings it without its nonce, and the resend's answer brings the nonce.
-        const send = frame.nonce === undefined ? undefined : this.pending.get(frame.nonce);
-        if (send) {
-          this.settle(send);
-          send.resolve(frame);
-        }
-        if (this.lastIdValue !== undefined && compareMessageIds(frame.id, this.lastIdValue) <= 0) return;
-        this.lastIdValue = frame.id;
-        this.emit('message', frame);
+      case SERVER_FRAME.chatMessage:
+        if (this.fresh(frame)) this.emit('message', frame);
         return;
-      }
-      case SERVER_FRAME.error: {
-        const send = frame.nonce === undefined ? undefined : this.pending.get(frame.nonce);
-        if (send && frame.code === 'rate_limited' && frame.retryAfterMs !== undefined) {
-          // Over the socket's rate: not a failure. It waits as asked and goes out again, same nonce.
-          send.sent = false;
-          this.hold(frame.retryAfterMs);
-          return;
-        }
-        const resend = (this.options.resendUnconfirmed ?? true) && send !== undefined && send.unconfirmed < MAX_UNCONFIRMED_RESENDS;
-        if (send && frame.code === 'unconfirmed' && resend) {
-          this.resendLater(send);
-        } else if (send) {
-          this.settle(send);
-          send.reject(new SendRefused(frame));
-        }
-        this.emit('error', frame);
+      case SERVER_FRAME.chatEdit:
+        if (this.fresh(frame)) this.emit('edit', frame);
         return;
-      }
+      case SERVER_FRAME.chatDelete:
+        if (this.fresh(frame)) this.emit('delete', frame);
+        return;
+      case SERVER_FRAME.reaction:
+        if (this.fresh(frame)) this.emit('reaction', frame);
+        return;
+      case SERVER_FRAME.error:
+        if (!this.outbox.refuse(frame)) this.emit('error', frame);
+        return;
       case SERVER_FRAME.pong:
         return;
       case SERVER_FRAME.presence:
@@ -301,67 +265,46 @@ export class RoomClient extends Emitter<RoomEvents> {
   }
 
   /**
-   * Posts a message. Resolves with the server's stored copy (its ID and time), or rejects with
-   * `SendRefused` when the server refuses it. While offline the send waits and goes out on the
-   * next connection.
+   * One event of the room's log arrived: it confirms our send with its nonce (even one already
+   * seen: after a reconnect the replay brings it without its nonce, and the resend's answer brings
+   * the nonce), and it is new unless its ID is not after the newest we have (a resume's overlap).
    */
-  send(text: string, nonce: string = newNonce()): { nonce: string; confirmed: Promise<ChatMessage> } {
-    if (this.statusValue === 'closed') throw new Error('RoomClient is closed');
-    const confirmed = new Promise<ChatMessage>((resolve, reject) => {
-      if (text.length > MAX_MESSAGE_LENGTH) {
-        reject(new SendRefused({ type: SERVER_FRAME.error, code: 'too_long', reason: `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`, nonce }));
-        return;
-      }
-      this.pending.set(nonce, { nonce, text, sent: false, unconfirmed: 0, resolve, reject });
-    });
-    // Callers that only fire and forget should not see unhandled rejections.
-    confirmed.catch(() => undefined);
-    if (this.socket && this.statusValue === 'open') this.flush(this.socket);
-    return { nonce, confirmed };
+  private fresh(frame: RoomEventFrame): boolean {
+    this.outbox.confirm(frame);
+    if (this.lastIdValue !== undefined && compareMessageIds(frame.id, this.lastIdValue) <= 0) return false;
+    this.lastIdValue = frame.id;
+    return true;
   }
 
   /**
-   * The server could not tell whether a send was stored (its backend did not answer in time):
-   * the same nonce goes out again after a delay, and the server stores it at most once.
+   * Posts a message, answering `replyTo` when given. Resolves with the server's stored copy (its
+   * ID and time), or rejects with `SendRefused` when the server refuses it. While offline the send
+   * waits and goes out on the next connection.
    */
-  private resendLater(send: PendingSend): void {
-    send.unconfirmed += 1;
-    send.sent = false;
-    clearTimeout(send.resendTimer);
-    send.resendTimer = setTimeout(() => {
-      send.resendTimer = undefined;
-      if (this.socket && this.statusValue === 'open') this.flush(this.socket);
-    }, (this.options.resendDelay ?? backoffDelay)(send.unconfirmed - 1));
+  send(text: string, nonce: string = newNonce(), options: { replyTo?: string } = {}): Sent<ChatMessage> {
+    const frame = { type: CLIENT_FRAME.chatMessage, message: text, ...(options.replyTo === undefined ? {} : { replyTo: options.replyTo }) };
+    return this.enqueue<ChatMessage>(frame, nonce, text);
   }
 
-  /** A send is answered: no longer pending. */
-  private settle(send: PendingSend): void {
-    clearTimeout(send.resendTimer);
-    this.pending.delete(send.nonce);
+  /** Replaces the text of one of our own messages; resolves with the server's `chat.edit`. */
+  edit(target: string, text: string, nonce: string = newNonce()): Sent<ChatEditFrame> {
+    return this.enqueue<ChatEditFrame>({ type: CLIENT_FRAME.chatEdit, target, message: text }, nonce, text);
   }
 
-  /** Holds sends for `ms` (the longest hold asked for wins), then flushes what waits. */
-  private hold(ms: number): void {
-    const until = Date.now() + ms;
-    if (until <= this.holdUntil) return;
-    this.holdUntil = until;
-    clearTimeout(this.holdTimer);
-    this.holdTimer = setTimeout(() => {
-      this.holdTimer = undefined;
-      // Timers may fire a millisecond before the clock says: the hold is over when this runs.
-      this.holdUntil = 0;
-      if (this.socket && this.statusValue === 'open') this.flush(this.socket);
-    }, ms);
+  /** Deletes one of our own messages; resolves with the server's `chat.delete`. */
+  delete(target: string, nonce: string = newNonce()): Sent<ChatDeleteFrame> {
+    return this.enqueue<ChatDeleteFrame>({ type: CLIENT_FRAME.chatDelete, target }, nonce);
   }
 
-  /** Sends everything pending that has not gone out on this socket, in order. */
-  private flush(socket: SocketLike): void {
-    if (Date.now() < this.holdUntil) return;
-    for (const send of this.pending.values()) {
-      if (send.sent || send.resendTimer !== undefined) continue;
-      send.sent = true;
-      socket.send(JSON.stringify({ type: CLIENT_FRAME.chatMessage, message: send.text, nonce: send.nonce }));
-    }
+  /** Toggles our reaction `emoji` on `target`; resolves with the server's `reaction` (`on` says which way it went). */
+  react(target: string, emoji: ReactionEmoji, nonce: string = newNonce()): Sent<ReactionFrame> {
+    return this.enqueue<ReactionFrame>({ type: CLIENT_FRAME.reaction, target, emoji }, nonce);
+  }
+
+  /** Queues one frame under `nonce` until the server answers it with its copy or an error frame. */
+  private enqueue<T extends RoomEventFrame>(frame: Record<string, unknown>, nonce: string, text?: string): Sent<T> {
+    if (this.statusValue === 'closed') throw new Error('RoomClient is closed');
+    return this.outbox.add<T>(frame, nonce, text);
   }
 
   /** Tells the room this user is typing, at most once per `typingIntervalMs`. */
@@ -395,17 +338,12 @@ export class RoomClient extends Emitter<RoomEvents> {
   private shutDown(reason: string, closeCode?: number, refusal?: UpgradeRefusal): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    clearTimeout(this.holdTimer);
     this.heartbeat.stop();
     const socket = this.socket;
     this.socket = undefined;
     socket?.close(1000, 'bye');
     this.endedValue = new RoomClosed(`not sent: ${reason}`, closeCode, refusal);
-    for (const send of this.pending.values()) {
-      clearTimeout(send.resendTimer);
-      send.reject(this.endedValue);
-    }
-    this.pending.clear();
+    this.outbox.rejectAll(this.endedValue);
     this.setStatus('closed');
   }
 

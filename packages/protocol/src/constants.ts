@@ -25,6 +25,18 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 /** Largest HTTP body the server reads; a larger one is refused with 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * The emoji a message may be reacted with: a small fixed set, so a reaction is a toggle on a
+ * known key and nobody can grow a message's state with arbitrary strings.
+ */
+export const REACTION_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢', '👀', '✅'] as const;
+export type ReactionEmoji = (typeof REACTION_EMOJI)[number];
+export const isReactionEmoji = (value: unknown): value is ReactionEmoji =>
+  typeof value === 'string' && (REACTION_EMOJI as readonly string[]).includes(value);
+
+/** At most this many distinct `@name` mentions are recognised in one message. */
+export const MAX_MENTIONS = 20;
+
 export const HISTORY_PAGE_DEFAULT = 50;
 export const HISTORY_PAGE_MAX = 200;
 
@@ -39,6 +51,12 @@ export const roomMessagesPath = (room: string): string => `/rooms/${room}/messag
 /** `type` of frames a client sends. The bare `{"message"}` form of the seeds has no type. */
 export const CLIENT_FRAME = {
   chatMessage: 'chat.message',
+  /** Replaces the text of the sender's own message. */
+  chatEdit: 'chat.edit',
+  /** Removes a message: the author's own, or any for a room's moderators. */
+  chatDelete: 'chat.delete',
+  /** Toggles the sender's reaction with one emoji on a message. */
+  reaction: 'reaction',
   typing: 'typing',
   /** Asks for a `pong`: a browser cannot see WebSocket pings, so it proves the link this way. */
   ping: 'ping',
@@ -47,6 +65,9 @@ export const CLIENT_FRAME = {
 /** `type` of frames the server sends. */
 export const SERVER_FRAME = {
   chatMessage: 'chat.message',
+  chatEdit: 'chat.edit',
+  chatDelete: 'chat.delete',
+  reaction: 'reaction',
   presence: 'presence',
   typing: 'typing',
   recovered: 'recovered',

@@ -126,3 +126,44 @@ describe('server frames', () => {
     );
   });
 });
+
+describe('edits, deletions and reactions', () => {
+  it('reads each change frame, with replies on chat messages', () => {
+    expect(parseClientFrame('{"type":"chat.message","message":"yes","replyTo":"1-0"}')).toEqual({
+      ok: true,
+      value: { kind: 'chat', message: 'yes', replyTo: '1-0' },
+    });
+    expect(parseClientFrame('{"type":"chat.edit","target":"5-1","message":"fixed","nonce":"e1"}')).toEqual({
+      ok: true,
+      value: { kind: 'edit', target: '5-1', message: 'fixed', nonce: 'e1' },
+    });
+    expect(parseClientFrame('{"type":"chat.delete","target":"5-1"}')).toEqual({ ok: true, value: { kind: 'delete', target: '5-1' } });
+    expect(parseClientFrame('{"type":"reaction","target":"5-1","emoji":"👍"}')).toEqual({
+      ok: true,
+      value: { kind: 'reaction', target: '5-1', emoji: '👍' },
+    });
+  });
+
+  it('refuses a forged target, an emoji outside the set and an over-long edit, with the nonce', () => {
+    expect(parseClientFrame('{"type":"chat.delete","target":"../x","nonce":"d1"}')).toMatchObject({ ok: false, code: 'invalid_frame', nonce: 'd1' });
+    expect(parseClientFrame('{"type":"reaction","target":"5-1","emoji":"<b>","nonce":"r1"}')).toMatchObject({
+      ok: false,
+      code: 'invalid_frame',
+      nonce: 'r1',
+    });
+    expect(parseClientFrame(JSON.stringify({ type: 'chat.edit', target: '5-1', message: 'x'.repeat(MAX_MESSAGE_LENGTH + 1), nonce: 'e2' }))).toMatchObject({
+      ok: false,
+      code: 'too_long',
+      nonce: 'e2',
+    });
+    expect(parseClientFrame('{"type":"chat.message","message":"hi","replyTo":"nope"}')).toMatchObject({ ok: false, code: 'invalid_frame' });
+  });
+
+  it('reads the server’s change frames and drops malformed ones', () => {
+    const edit = { type: 'chat.edit', id: '6-0', room: 'r', target: '5-1', message: 'fixed', user: 'alice', ts: 6 };
+    expect(parseServerFrame(JSON.stringify(edit))).toEqual(edit);
+    const reaction = { type: 'reaction', id: '7-0', room: 'r', target: '5-1', emoji: '👍', on: true, user: 'bob', ts: 7 };
+    expect(parseServerFrame(JSON.stringify(reaction))).toEqual(reaction);
+    expect(parseServerFrame(JSON.stringify({ ...reaction, on: 'yes' }))).toBeUndefined();
+  });
+});

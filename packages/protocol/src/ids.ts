@@ -3,6 +3,8 @@
  * Redis Stream ID), so our own client can order them and drop duplicates after a resume.
  */
 const MESSAGE_ID = /^(\d{1,16})-(\d{1,16})$/;
+/** The form of a message ID, for schemas (query strings, `target`, `replyTo`). */
+export const MESSAGE_ID_PATTERN = MESSAGE_ID;
 
 export const isMessageId = (value: unknown): value is string =>
   typeof value === 'string' && MESSAGE_ID.test(value);

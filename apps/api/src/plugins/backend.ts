@@ -5,6 +5,7 @@ import { createBackend } from '../backend.js';
 import { usesRedis } from '../config.js';
 import { Metrics } from '../metrics.js';
 import { Publisher } from '../rooms/publisher.js';
+import { recordPosters } from '../reads/posters.js';
 import '../types.js';
 
 /**
@@ -33,7 +34,9 @@ export default fp(
     });
     app.decorate('metrics', metrics);
     app.decorate('backend', backend);
-    app.decorate('publisher', new Publisher(backend.history, metrics));
+    const publisher = new Publisher(backend.history, metrics);
+    app.decorate('publisher', publisher);
+    recordPosters(publisher, backend.reads, app.log);
     const sweeper = sweepIdleRooms(app);
     app.addHook('onClose', async () => {
       clearInterval(sweeper);

@@ -9,6 +9,7 @@ import { nodeReadyProbeKey } from './keys.js';
 import { RedisChannelLayer } from './layer.js';
 import { RedisPresence, type PresenceTiming } from './presence.js';
 import { RedisRateLimiter } from './rate-limiter.js';
+import { RedisReadStore } from './reads.js';
 import { defineScripts } from './scripts.js';
 
 /** Another client of the same cluster, with the same options, named; `sharded` for SSUBSCRIBE. */
@@ -74,6 +75,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     ...(options.presenceTiming ? { timing: options.presenceTiming } : {}),
   });
   const limiter = new RedisRateLimiter(redis, log);
+  const reads = new RedisReadStore(redis, config.roomIdleTtlMs);
   layer.onRecovered(() => {
     presence.reannounce().catch((error: unknown) => log.warn({ err: error }, 'presence not announced after reconnecting'));
   });
@@ -85,6 +87,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     history,
     presence,
     limiter,
+    reads,
     async ready() {
       if (!layer.isLive()) return 'the Redis subscription is down';
       // A tiny write, not a PING: at maxmemory with noeviction Redis still answers PING but

@@ -65,7 +65,7 @@ describe('a Redis pause (SIGSTOP, 5 s) while three clients send', () => {
       expect(resent.status).toBe(201);
 
       const history = await readHistory(node.url, 'paused');
-      const texts = history.map((message) => message.message);
+      const texts = history.map((message) => message.message ?? '');
       const counts = new Map<string, number>();
       for (const text of texts) counts.set(text, (counts.get(text) ?? 0) + 1);
       const doubles = [...counts].filter(([, count]) => count > 1);

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '@roomcast/protocol';
+import type { ChatMessage, MessageState } from '@roomcast/protocol';
 import { expect } from 'vitest';
 import { TestSocket, eventually, sleep, type TestNode, type TestRedisCluster } from '../helpers.js';
 import { ids, postMessage, readHistory } from './cluster-helpers.js';
@@ -45,8 +45,8 @@ export async function subscribe(nodes: TestNode[], room: string, perNode: number
  * subscriber's sequence of message IDs equals the history (no gap, no duplicate), once the
  * sockets have caught up. Returns the history.
  */
-export async function expectNothingLost(nodes: TestNode[], room: string, subscribers: TestSocket[], stream: StreamResult): Promise<ChatMessage[]> {
-  let history: ChatMessage[] = [];
+export async function expectNothingLost(nodes: TestNode[], room: string, subscribers: TestSocket[], stream: StreamResult): Promise<MessageState[]> {
+  let history: MessageState[] = [];
   await eventually(
     async () => {
       history = await readHistory(nodes[0]!.url, room).catch(() => []);

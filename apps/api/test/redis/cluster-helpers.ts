@@ -1,5 +1,5 @@
 import { spawnServer as spawnBuiltServer, type ServerProcess } from '@roomcast/testing';
-import { HISTORY_PAGE_MAX, type ChatMessage, type MessagesPage } from '@roomcast/protocol';
+import { HISTORY_PAGE_MAX, type MessageState, type MessagesPage } from '@roomcast/protocol';
 import type { Config } from '../../src/config.js';
 import { startNode, startRedis, startRedisCluster, type TestNode, UNLIMITED_SENDS } from '../helpers.js';
 
@@ -39,8 +39,8 @@ export async function postMessage(base: string, room: string, message: string): 
 }
 
 /** The whole stored history of a room through `GET /rooms/:room/messages`, paging back with `before`. */
-export async function readHistory(base: string, room: string, maxPages = 200): Promise<ChatMessage[]> {
-  const pages: ChatMessage[][] = [];
+export async function readHistory(base: string, room: string, maxPages = 200): Promise<MessageState[]> {
+  const pages: MessageState[][] = [];
   let before: string | undefined;
   for (let page = 0; page < maxPages; page += 1) {
     const query = new URLSearchParams({ limit: String(HISTORY_PAGE_MAX), ...(before === undefined ? {} : { before }) });
@@ -54,7 +54,7 @@ export async function readHistory(base: string, room: string, maxPages = 200): P
   throw new Error(`history of ${room} has more than ${maxPages} pages`);
 }
 
-export const ids = (messages: ChatMessage[]): string[] => messages.map((message) => message.id);
+export const ids = (messages: MessageState[]): string[] => messages.map((message) => message.id);
 
 // ---------------------------------------------------------------- child processes
 

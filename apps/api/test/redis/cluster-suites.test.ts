@@ -3,12 +3,25 @@ import { RedisAccountStore, RedisSessionStore } from '../../src/accounts/redis.j
 import { storeSuite } from '../accounts/store-suite.js';
 import type { RedisClient } from '../../src/redis/client.js';
 import { clusterFactory } from '../backends.js';
+import { changesSuite } from '../history/changes-suite.js';
 import { historySuite } from '../history/history-suite.js';
 import { layerSuite } from '../layer/layer-suite.js';
 import { rateLimiterSuite } from '../limits/rate-limiter-suite.js';
 import { presenceSuite } from '../presence/presence-suite.js';
+import { readStoreSuite } from '../reads/read-store-suite.js';
 import { idempotencySuite } from './idempotency-suite.js';
-import { groupChannel, idempotencyKey, nodeAliveKey, nodeMembersKey, roomPresenceKey, roomStreamKey, roomTrimmedKey } from '../../src/redis/keys.js';
+import {
+  groupChannel,
+  idempotencyKey,
+  nodeAliveKey,
+  nodeMembersKey,
+  roomDeletedKey,
+  roomPresenceKey,
+  roomReadersKey,
+  roomStateKey,
+  roomStreamKey,
+  roomTrimmedKey,
+} from '../../src/redis/keys.js';
 import { roomGroup } from '../../src/layer/channel-layer.js';
 
 /**
@@ -21,9 +34,11 @@ afterAll(() => factory.tearDown());
 
 layerSuite(factory);
 historySuite(factory);
+changesSuite(factory);
 presenceSuite(factory);
 rateLimiterSuite(factory);
 idempotencySuite(factory);
+readStoreSuite(factory);
 describe('Redis Cluster account and session stores', () => {
   let client: RedisClient;
   beforeAll(async () => {
@@ -49,7 +64,16 @@ describe('key layout on a Redis Cluster', () => {
       const slotsOf = async (keys: string[]) => new Set(await Promise.all(keys.map(slot)));
       const rooms = ['lobby', 'a-b_c', 'x'.repeat(64)];
       for (const room of rooms) {
-        const keys = [roomStreamKey(room), roomTrimmedKey(room), roomPresenceKey(room), idempotencyKey(room, 'nonce:x:{y}:z'), groupChannel(roomGroup(room))];
+        const keys = [
+          roomStreamKey(room),
+          roomTrimmedKey(room),
+          roomStateKey(room),
+          roomDeletedKey(room),
+          roomReadersKey(room),
+          roomPresenceKey(room),
+          idempotencyKey(room, 'nonce:x:{y}:z'),
+          groupChannel(roomGroup(room)),
+        ];
         expect((await slotsOf(keys)).size).toBe(1);
       }
       expect((await slotsOf(rooms.map(roomStreamKey))).size).toBe(3);

@@ -1,4 +1,3 @@
-import type { ChatMessage } from '@roomcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roomGroup } from '../../src/layer/channel-layer.js';
 import type { RedisClient } from '../../src/redis/client.js';
@@ -52,7 +51,7 @@ describe('three Roomcast nodes on a Redis Cluster of three masters', () => {
       const received = await Promise.all(members.map((socket) => socket.waitForMessages(MESSAGES_PER_ROOM, 90_000)));
       const stored = await readHistory(nodes[0]!.url, room);
       expect(stored).toHaveLength(MESSAGES_PER_ROOM);
-      expect(new Set(stored.map((message: ChatMessage) => message.message)).size).toBe(MESSAGES_PER_ROOM);
+      expect(new Set(stored.map((message) => message.message)).size).toBe(MESSAGES_PER_ROOM);
       for (const messages of received) expect(ids(messages)).toEqual(ids(stored));
       expect(stored.every((message) => message.room === room)).toBe(true);
     }

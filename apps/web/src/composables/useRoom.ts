@@ -1,12 +1,14 @@
-import { RoomClient, RoomClosed, SendRefused, backoffDelay, newClientId, type RoomStatus } from '@roomcast/client';
-import { CLOSE, MAX_MESSAGE_LENGTH, type ChatMessage, type PresenceFrame } from '@roomcast/protocol';
+import { RoomClient, RoomClosed, backoffDelay, newClientId, type RoomStatus } from '@roomcast/client';
+import { CLOSE, MAX_MESSAGE_LENGTH, compareMessageIds, type ChatMessage, type MessageState, type PresenceFrame } from '@roomcast/protocol';
 import { computed, getCurrentScope, onScopeDispose, shallowRef, type Ref } from 'vue';
 import { fetchMessages } from '../lib/api.js';
 import { displayName } from '../lib/format.js';
 import { ApiError } from '../lib/http.js';
 import { ownerKey } from '../lib/identity.js';
+import { applyChange, type MessageChange } from '../lib/message-state.js';
+import { failureText, useMessageChanges } from './useMessageChanges.js';
 import { OwnMessages } from '../lib/own-messages.js';
-import { mergeMessages, type LocalSend } from '../lib/timeline.js';
+import { mergeMessages, type LocalSend, type LogMessage } from '../lib/timeline.js';
 import { TypingTracker } from '../lib/typing.js';
 
 /**
@@ -31,6 +33,8 @@ export interface UseRoomOptions {
   query?: () => Record<string, string>;
   /** Silence after which the client pings, and twice which it gives the link up. Default 3000 ms. */
   heartbeatMs?: number;
+  /** Told of every new message from someone else, live (not history): mentions, unread counts. */
+  onIncoming?: (message: ChatMessage) => void;
 }
 
 export interface Presence {
@@ -58,7 +62,8 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   const pageSize = options.pageSize ?? 50;
   const typingTimeoutMs = options.typingTimeoutMs ?? 4000;
 
-  const messages = shallowRef<ChatMessage[]>([]);
+  /** Messages in their current state: edits, deletions (tombstones) and reactions applied. */
+  const messages = shallowRef<readonly LogMessage[]>([]);
   const sends = shallowRef<LocalSend[]>([]);
   const status = shallowRef<RoomStatus>('connecting');
   const presence = shallowRef<Presence>({ users: [], guests: [], anonymous: 0 });
@@ -87,6 +92,7 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   let client: RoomClient | undefined;
   let disposed = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  const changes = useMessageChanges(() => client);
   const typists = new TypingTracker(typingTimeoutMs, (names) => {
     typing.value = names;
   });
@@ -99,12 +105,9 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
       : sends.value.map((send) => (send.nonce === nonce ? { ...send, ...change } : send));
   };
 
-  const failureText = (error: unknown): string =>
-    error instanceof SendRefused ? error.frame.reason : 'Not sent: the connection was lost.';
-
   /** Follows one send on `current` until the server confirms or refuses it. */
-  function track(current: RoomClient, text: string, nonce?: string): string {
-    const sent = current.send(text, nonce);
+  function track(current: RoomClient, text: string, nonce?: string, replyTo?: string): string {
+    const sent = current.send(text, nonce, replyTo === undefined ? {} : { replyTo });
     sent.confirmed.then(
       (stored) => {
         // Usually the server's copy came as a message event and did this already. After a
@@ -124,24 +127,26 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     return sent.nonce;
   }
 
-  /** Posts `text`; it shows at once as pending and turns confirmed when the server's copy arrives. */
-  function send(text: string): boolean {
+  /** Posts `text` (answering `replyTo`); it shows at once as pending and turns confirmed when the server's copy arrives. */
+  function send(text: string, replyTo?: string): boolean {
     if (text.trim() === '' || text.length > MAX_MESSAGE_LENGTH) return false;
     const current = client;
     if (signedOut.value || nameRefusal.value !== undefined) {
       // Kept, pending, until the person chooses who to be; then it goes out on the new socket.
-      sends.value = [...sends.value, { nonce: `wait-${Date.now()}-${sends.value.length}`, text, ts: Date.now(), state: 'pending' }];
+      sends.value = [...sends.value, { nonce: `wait-${Date.now()}-${sends.value.length}`, text, ts: Date.now(), state: 'pending', ...answering(replyTo) }];
       return true;
     }
     if (current === undefined || current.status === 'closed') {
       const nonce = `unsent-${Date.now()}-${sends.value.length}`;
-      sends.value = [...sends.value, { nonce, text, ts: Date.now(), state: 'failed', error: 'Not sent: not connected.' }];
+      sends.value = [...sends.value, { nonce, text, ts: Date.now(), state: 'failed', error: 'Not sent: not connected.', ...answering(replyTo) }];
       return true;
     }
-    const nonce = track(current, text);
-    sends.value = [...sends.value, { nonce, text, ts: Date.now(), state: 'pending' }];
+    const nonce = track(current, text, undefined, replyTo);
+    sends.value = [...sends.value, { nonce, text, ts: Date.now(), state: 'pending', ...answering(replyTo) }];
     return true;
   }
+
+  const answering = (replyTo: string | undefined): { replyTo?: string } => (replyTo === undefined ? {} : { replyTo });
 
   /**
    * Sends a failed message again under the SAME nonce: if the first try was stored after all
@@ -151,8 +156,8 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     const failed = sends.value.find((item) => item.nonce === nonce && item.state === 'failed');
     const current = client;
     if (!failed || current === undefined || current.status === 'closed') return;
-    sends.value = sends.value.map((item) => (item.nonce === nonce ? { nonce, text: item.text, ts: item.ts, state: 'pending' } : item));
-    track(current, failed.text, nonce);
+    sends.value = sends.value.map((item) => (item.nonce === nonce ? { nonce, text: item.text, ts: item.ts, state: 'pending', ...answering(item.replyTo) } : item));
+    track(current, failed.text, nonce, failed.replyTo);
   }
 
   function discard(nonce: string): void {
@@ -167,8 +172,16 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
       updateSend(message.nonce, undefined);
     }
     typists.stopped(displayName(message));
+    const known = messages.value.some((item) => item.id === message.id);
     messages.value = mergeMessages(messages.value, [message]);
-    if (!own.has(message.id)) announcement.value = `${displayName(message)}: ${message.message.slice(0, 200)}`;
+    if (!own.has(message.id) && !known) {
+      announcement.value = `${displayName(message)}: ${message.message.slice(0, 200)}`;
+      options.onIncoming?.(message);
+    }
+  }
+
+  function applied(frame: MessageChange): void {
+    messages.value = applyChange(messages.value, frame);
   }
 
   /** Opens the room's socket, resuming after `since` so nothing between page and socket is lost. */
@@ -180,6 +193,9 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     previous?.close();
     // Events from a client we replaced or closed are ignored: `client !== current`.
     current.on('message', (message) => current === client && receive(message));
+    current.on('edit', (frame) => current === client && applied(frame));
+    current.on('delete', (frame) => current === client && applied(frame));
+    current.on('reaction', (frame) => current === client && applied(frame));
     current.on('presence', (frame: PresenceFrame) => {
       if (current === client) {
         presence.value = { users: frame.users, guests: frame.guests ?? [], anonymous: frame.anonymous, ...(frame.count === undefined ? {} : { count: frame.count }) };
@@ -202,7 +218,7 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     status.value = current.status;
     current.connect();
     // Sends the old client still held go out on the new one, under the same nonce.
-    for (const item of sends.value) if (item.state === 'pending') track(current, item.text, item.nonce);
+    for (const item of sends.value) if (item.state === 'pending') track(current, item.text, item.nonce, item.replyTo);
   }
 
   /** Why the server ended the client, in the terms the view shows. */
@@ -291,11 +307,25 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     }
   }
 
+  /**
+   * Loads older pages until the message `id` is in the log (a reply's quote was clicked), or the
+   * history has no more. Resolves true when it is there.
+   */
+  async function loadUntil(id: string): Promise<boolean> {
+    for (;;) {
+      if (messages.value.some((item) => item.id === id)) return true;
+      const oldest = messages.value[0];
+      if (disposed || !hasMore.value || oldest === undefined || compareMessageIds(oldest.id, id) < 0) return false;
+      await loadOlder();
+      if (olderError.value !== undefined) return false;
+    }
+  }
+
   function notifyTyping(): void {
     if (client?.status === 'open') client.typing();
   }
 
-  function isOwn(message: ChatMessage, me: string | null): boolean {
+  function isOwn(message: MessageState, me: string | null): boolean {
     return own.has(message.id) || (me !== null && message.user === me);
   }
 
@@ -331,8 +361,13 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     announcement: expose(announcement),
     signedOut: expose(signedOut),
     nameRefusal: expose(nameRefusal),
+    changeError: expose(changes.changeError),
     restart,
     send,
+    edit: changes.edit,
+    remove: changes.remove,
+    react: changes.react,
+    loadUntil,
     retry,
     discard,
     loadOlder,

@@ -1,4 +1,4 @@
-import { HISTORY_PAGE_DEFAULT, roomMessagesPath, type MessagesPage, type PublicUser, type RoomsList, type UserBody } from '@roomcast/protocol';
+import { HISTORY_PAGE_DEFAULT, roomMessagesPath, type MessagesPage, type MyRooms, type PublicUser, type ReadBody, type RoomsList, type UserBody } from '@roomcast/protocol';
 import { requestJson } from './http.js';
 
 /** The routes of INTERFACE.md the SPA calls over HTTP (the room socket is the RoomClient's). */
@@ -10,6 +10,12 @@ export function fetchMessages(room: string, options: { before?: string; limit?: 
 }
 
 export const fetchOnlineRooms = (): Promise<RoomsList> => requestJson<RoomsList>('GET', '/rooms');
+
+/** The signed-in user's rooms with unread and mention counts and read positions. */
+export const fetchMyRooms = (): Promise<MyRooms> => requestJson<MyRooms>('GET', '/me/rooms');
+
+/** The signed-in user has read `room` up to and including `id` (on every device). */
+export const markRead = (room: string, id: string): Promise<void> => requestJson<void>('PUT', `/rooms/${room}/read`, { id } satisfies ReadBody);
 
 export interface Credentials {
   username: string;
