@@ -300,8 +300,9 @@ export class RedisChannelLayer implements ChannelLayer {
       this.options.log.warn({ channel: redisChannel, bytes: payload.length }, 'dropped a malformed event from Redis');
       return;
     }
-    if (event.type === SERVER_FRAME.chatMessage && event.id !== undefined) {
-      this.options.metrics.observeFanOut(Date.now() - messageIdTime(event.id));
+    if (event.id !== undefined) {
+      if (event.type === SERVER_FRAME.chatMessage) this.options.metrics.observeFanOut(Date.now() - messageIdTime(event.id));
+      // Every entry of the log counts (changes to messages too): the check compares with the log's newest entry.
       if (state.lastSeen === undefined || compareMessageIds(event.id, state.lastSeen) > 0) state.lastSeen = event.id;
     }
     deliverToAll(state.members, event);

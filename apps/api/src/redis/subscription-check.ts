@@ -16,7 +16,7 @@ export interface WatchedGroup {
   subscription: Promise<void> | undefined;
   /** When the subscription was asked for (the node's clock): messages before it were not this node's to receive. */
   since: number;
-  /** Newest message ID received for the group (or caught up to after a loss). */
+  /** Newest log entry ID (a message or a change to one) received for the group (or caught up to after a loss). */
   lastSeen: string | undefined;
   /** True while the group is resubscribed after a loss: its events are dropped until its channels resync. */
   recovering: boolean;

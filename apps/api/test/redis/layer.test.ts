@@ -127,4 +127,33 @@ describe('a subscription lost without notice', () => {
       redis.disconnect();
     }
   });
+
+  it('counts changes to messages as received: a reaction or an edit as the newest entry is no false alarm', async () => {
+    const writer = await factory.create();
+    const redis = await connected(redisClient(factory.redis().url));
+    const layer = await RedisChannelLayer.create({
+      redis,
+      subscriber: redis.duplicate(),
+      nodeId: 'changes',
+      log: recordingLogger(),
+      metrics: new Metrics(),
+      newestId: (room) => (writer.history as RedisRoomHistory).newestId(room),
+      checkMs: 200,
+    });
+    try {
+      const member = new RecordingChannel(layer.newChannelName());
+      await layer.groupAdd(roomGroup('busy'), member);
+      const message = await writer.history.append({ room: 'busy', user: 'alice', message: 'hi' });
+      await writer.history.change({ kind: 'reaction', room: 'busy', user: 'bob', target: message.id, emoji: '👍' });
+      await writer.history.change({ kind: 'edit', room: 'busy', user: 'alice', target: message.id, message: 'hello', right: 'own' });
+      await eventually(() => member.events.length === 3, 5000, 'the message and its two changes');
+      // Past the check's "missed" age (2 s) and many of its periods: the newest entry is a change this node received.
+      await sleep(3500);
+      expect(member.resyncs).toBe(0);
+      expect(member.events.map((event) => event.type)).toEqual(['chat.message', 'reaction', 'chat.edit']);
+    } finally {
+      await layer.close();
+      redis.disconnect();
+    }
+  });
 });
