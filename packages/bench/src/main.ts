@@ -7,9 +7,11 @@ import { killAllNow, redisMissing, startRedis, stopAll, stopRedis, type RedisPro
 import { judge, renderTables, type BenchResults, type Machine, type Outcome } from './report.js';
 import { runDjango, startDaphne, type DjangoLayer } from './scenarios/django.js';
 import { runFanout, type FanoutResult } from './scenarios/fanout.js';
+import { runBigRoom } from './scenarios/big-room.js';
 import { runHttpPublish, type HttpResult } from './scenarios/http-publish.js';
+import { runStorm } from './scenarios/storm.js';
 import { runIdle, type IdleResult } from './scenarios/idle.js';
-import { startBaseline, startRoomcast, startSocketIo, stopServer, type ServerUnderTest } from './servers.js';
+import { BENCH_API_KEY, startBaseline, startRoomcast, startSocketIo, stopServer, type ServerUnderTest } from './servers.js';
 
 /**
  * `npm run bench`: every scenario against Roomcast and against a bare `ws` broadcast server,
@@ -233,6 +235,46 @@ async function main(): Promise<void> {
       socketIo: await idle('Socket.IO 4', () => startSocketIo('socket.io')),
     });
   }
+
+  // The reconnect storm: node A stopped, every client back on B (Roomcast: resumed over Redis).
+  const storm = async (label: string, start: (stops: Array<() => Promise<void>>) => Promise<[ServerUnderTest, ServerUnderTest]>) =>
+    attempt(`reconnect storm, ${label}`, 'storm', async (stops) => {
+      const [nodeA, nodeB] = await start(stops);
+      const result = await runStorm(nodeA, nodeB, BENCH_API_KEY);
+      say(
+        `  ${result.back}/${result.sockets} back in ${result.seconds.toFixed(1)} s (A closed all in ${result.closedSeconds.toFixed(1)} s), ` +
+          `${result.retries} retries, survivor ${Math.round(result.survivorCpuUsPerReconnect)} µs CPU per reconnect, peak RSS ${Math.round(result.survivorPeakRssBytes / 2 ** 20)} MiB, ` +
+          `${result.missing} missing, ${result.duplicates} dup${result.error ? `, ${result.error}` : ''}`,
+      );
+      return result;
+    });
+  const pair = async (stops: Array<() => Promise<void>>, begin: () => Promise<ServerUnderTest>, next: () => Promise<ServerUnderTest>): Promise<[ServerUnderTest, ServerUnderTest]> => {
+    const nodeA = await begin();
+    stops.push(() => stopServer(nodeA));
+    const nodeB = await next();
+    stops.push(() => stopServer(nodeB));
+    return [nodeA, nodeB];
+  };
+  results.storm = {
+    baseline: await storm('bare ws A -> bare ws B', (stops) => pair(stops, () => startBaseline('bare A'), () => startBaseline('bare B'))),
+    roomcast: await storm('Roomcast node A -> node B over Redis, resuming with since', async (stops) => {
+      const redis = await withRedis(stops);
+      return pair(stops, () => startRoomcast('node A', { redisUrl: redis.url }), () => startRoomcast('node B', { redisUrl: redis.url }));
+    }),
+  };
+
+  const bigRoom = async (label: string, begin: () => Promise<ServerUnderTest>) =>
+    attempt(`big rooms, ${label}`, 'bigroom', async (stops) => {
+      const server = await begin();
+      stops.push(() => stopServer(server));
+      const result = await runBigRoom(server);
+      for (const step of [result.loud, result.crowdQuiet, result.crowdChurn]) {
+        if (step) say(`  ${step.subscribers} at ${step.ratePerSecond}/s${step.churnPerSecond ? `, ${step.churnPerSecond}/s churn` : ''}: ${step.serverCpuUsPerCopy.toFixed(2)} µs/copy, p99 ${step.p99Ms.toFixed(1)} ms, ${step.lost} lost`);
+      }
+      if (result.error) say(`  ${result.error}`);
+      return result;
+    });
+  results.bigRoom = { baseline: await bigRoom('bare ws', () => startBaseline()), roomcast: await bigRoom('Roomcast embedded', () => startRoomcast('roomcast')) };
 
   results.durationSeconds = (Date.now() - startedAtMs) / 1000;
   results.quiet.loadAverageAfter = loadavg();

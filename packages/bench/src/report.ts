@@ -2,6 +2,9 @@ import { COPIES_PER_MESSAGE, type FanoutResult, type StepResult } from './scenar
 import type { DjangoResult } from './scenarios/django.js';
 import type { HttpResult } from './scenarios/http-publish.js';
 import type { IdleResult } from './scenarios/idle.js';
+import type { BigRoomResult, BigRoomStep } from './scenarios/big-room.js';
+import type { StormResult } from './scenarios/storm.js';
+import { crowdTables, crowdTargets } from './report-crowd.js';
 
 /** A scenario that did not run, and why (no redis-server, the Redis backend missing, time). */
 export interface NotRun {
@@ -48,6 +51,9 @@ export interface BenchResults {
   /** Django `group_send` stream received through the bridge and by daphne (absent in older results). */
   django?: Outcome<DjangoResult>;
   idle: { sockets: number; baseline: Outcome<IdleResult>; roomcast: Outcome<IdleResult>; socketIo?: Outcome<IdleResult> }[];
+  /** Reconnect storm and big rooms (absent in older results). */
+  storm?: { baseline: Outcome<StormResult>; roomcast: Outcome<StormResult> };
+  bigRoom?: { baseline: Outcome<BigRoomResult>; roomcast: Outcome<BigRoomResult> };
   targets: Target[];
 }
 
@@ -187,6 +193,7 @@ export function judge(results: BenchResults): Target[] {
       note: rc?.error ?? '',
     });
   }
+  targets.push(...crowdTargets(results));
   return targets;
 }
 
@@ -285,6 +292,7 @@ export function renderTables(results: BenchResults): string {
     );
   }
   lines.push(...djangoRows(results.django));
+  lines.push(...crowdTables(results));
   lines.push('', 'Targets:', '', '| target | Roomcast | bare ws | ratio | goal | met | note |', '|---|---|---|---|---|---|---|');
   for (const t of results.targets) {
     const met = t.met === undefined ? 'not run' : t.met ? 'yes' : 'NO';
