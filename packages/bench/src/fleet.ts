@@ -80,7 +80,8 @@ export class Fleet {
     const { kind, roomName, localAddress, timeoutMs } = this.options;
     while (this.sent.length <= room) this.sent.push(0);
     const path = kind === 'socketio' ? socketIoPath(roomName(room)) : chatSocketPath(roomName(room));
-    const socket = new RawSocket({ host: '127.0.0.1', port, path, timeoutMs, ...(localAddress ? { localAddress } : {}) }, nowUs);
+    const origin = kind === 'django' ? { origin: `http://127.0.0.1:${port}` } : {};
+    const socket = new RawSocket({ host: '127.0.0.1', port, path, timeoutMs, ...origin, ...(localAddress ? { localAddress } : {}) }, nowUs);
     const check = new SequenceCheck();
     let greeted: () => void = () => undefined;
     const greeting = new Promise<void>((resolve) => (greeted = resolve));

@@ -224,7 +224,7 @@ async function main(): Promise<void> {
       say(
         `  ${result.back}/${result.sockets} back in ${result.seconds.toFixed(1)} s (A closed all in ${result.closedSeconds.toFixed(1)} s), ` +
           `${result.retries} retries, survivor ${Math.round(result.survivorCpuUsPerReconnect)} µs CPU per reconnect, peak RSS ${Math.round(result.survivorPeakRssBytes / 2 ** 20)} MiB, ` +
-          `${result.missing} missing, ${result.duplicates} dup${result.error ? `, ${result.error}` : ''}`,
+          `${result.missing} missing, ${result.duplicates} dup of ${result.checked} checked${result.error ? `, ${result.error}` : ''}`,
       );
       return result;
     });

@@ -14,7 +14,7 @@ const why = (outcome: Outcome<unknown> | undefined): string =>
 function stormRow(name: string, outcome: Outcome<StormResult> | undefined, base: StormResult | undefined): string {
   if (!ran(outcome)) return `| ${name} | ${why(outcome)} | | | | | | |`;
   const vs = (value: number, baseValue: number | undefined): string => (outcome === base || !base ? '' : ` (${show(ratio(value, baseValue))})`);
-  const checked = outcome.label.startsWith('bare') ? 'not checked (no IDs)' : `${int(outcome.missing)} / ${int(outcome.duplicates)}`;
+  const checked = outcome.label.startsWith('bare') ? 'not checked (no IDs)' : `${int(outcome.missing)} / ${int(outcome.duplicates)} of ${int(outcome.checked)} checked`;
   return (
     `| ${name} | ${int(outcome.back)} / ${int(outcome.sockets)}${outcome.error ? ` (${outcome.error})` : ''} | ${outcome.seconds.toFixed(1)} s${vs(outcome.seconds, base?.seconds)} | ` +
     `${outcome.closedSeconds.toFixed(1)} s | ${int(outcome.retries)} | ${int(outcome.survivorCpuUsPerReconnect)} µs${vs(outcome.survivorCpuUsPerReconnect, base?.survivorCpuUsPerReconnect)} | ` +
@@ -71,7 +71,7 @@ export function crowdTargets(results: BenchResults): Target[] {
   if (results.storm) {
     const rc = ran(results.storm.roomcast) ? results.storm.roomcast : undefined;
     const base = ran(results.storm.baseline) ? results.storm.baseline : undefined;
-    const clean = rc !== undefined && rc.error === undefined && rc.back === rc.sockets && rc.incomplete === 0 && rc.missing === 0 && rc.duplicates === 0;
+    const clean = rc !== undefined && rc.error === undefined && rc.back === rc.sockets && rc.incomplete === 0 && rc.checked > 0 && rc.missing === 0 && rc.duplicates === 0;
     const timeRatio = ratio(rc?.seconds, base?.seconds);
     targets.push({
       what: `reconnect storm of ${int(rc?.sockets ?? base?.sockets ?? 0)}: all recovered complete, 0 lost, time vs bare`,

@@ -15,6 +15,7 @@ const storm = (label: string, seconds: number, cpuUs: number, extra: Partial<Sto
   survivorCpuSeconds: (cpuUs * 10_000) / 1e6,
   survivorCpuUsPerReconnect: cpuUs,
   survivorPeakRssBytes: 200 * 2 ** 20,
+  checked: 100_000,
   missing: 0,
   duplicates: 0,
   messagesPosted: 2000,

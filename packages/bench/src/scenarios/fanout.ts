@@ -78,7 +78,8 @@ export interface FanoutResult {
   log: string[];
 }
 
-export const roomName = (index: number): string => `bench-${index}`;
+/** Underscores, not dashes: the Django tutorial routes `\w+` room names only. */
+export const roomName = (index: number): string => `bench_${index}`;
 
 function diagnose(step: StepResult | undefined, nodes: string[], outOfTime: boolean): string {
   if (!step && outOfTime) return 'the bench ran out of its time budget before a step failed';

@@ -42,7 +42,8 @@ export interface StormResult {
   survivorCpuSeconds: number;
   survivorCpuUsPerReconnect: number;
   survivorPeakRssBytes: number;
-  /** Roomcast: history IDs a socket never got, and IDs it got twice. */
+  /** Roomcast: message IDs checked (each socket against its room's history), those a socket never got, and IDs it got twice. */
+  checked: number;
   missing: number;
   duplicates: number;
   messagesPosted: number;
@@ -56,6 +57,8 @@ const CHAT = Buffer.from('"type":"chat.message"');
 
 /** Why upgrades on the way back failed, and how often (one run's). */
 const refusals = new Map<string, number>();
+/** Set once the scenario closes its sockets: no client goes back then. */
+let stopping = false;
 
 /** One client of the storm: where it is, what it has seen, and its way back. */
 class StormClient {
@@ -84,7 +87,14 @@ class StormClient {
         if (!resume) {
           this.back = true;
           onBack();
+          return;
         }
+        // Closed by the survivor before its resume ended (1013: too slow): back again, as a client would.
+        void socket.closed.then((code) => {
+          if (this.recovered !== undefined || stopping) return;
+          refusals.set(`closed ${code} before recovered`, (refusals.get(`closed ${code} before recovered`) ?? 0) + 1);
+          this.retry(port, resume, onBack);
+        });
       },
       (error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
@@ -95,6 +105,7 @@ class StormClient {
   }
 
   private retry(port: number, resume: boolean, onBack: () => void): void {
+    if (stopping) return;
     this.retries += 1;
     const delay = backoffDelay(this.tries);
     this.tries += 1;
@@ -153,6 +164,7 @@ async function historyIds(port: number, room: string): Promise<string[]> {
 export async function runStorm(nodeA: ServerUnderTest, survivor: ServerUnderTest, apiKey: string): Promise<StormResult> {
   const roomcast = nodeA.kind === 'roomcast';
   refusals.clear();
+  stopping = false;
   const clients = Array.from({ length: STORM_SOCKETS }, (_, index) => new StormClient(`storm-${Math.floor(index / 50)}`, addressOf(index)));
   const result: StormResult = {
     label: survivor.label,
@@ -167,6 +179,7 @@ export async function runStorm(nodeA: ServerUnderTest, survivor: ServerUnderTest
     survivorCpuSeconds: 0,
     survivorCpuUsPerReconnect: 0,
     survivorPeakRssBytes: 0,
+    checked: 0,
     missing: 0,
     duplicates: 0,
     messagesPosted: 0,
@@ -217,13 +230,14 @@ export async function runStorm(nodeA: ServerUnderTest, survivor: ServerUnderTest
     await sleep(1000);
     await sender.stop();
     result.messagesPosted = sender.posted;
-    if (sender.failed > 0) result.error = `${sender.failed} posts failed`;
+    if (sender.failed > 0) result.error = [result.error, `${sender.failed} posts failed`].filter(Boolean).join('; ');
     if (roomcast) {
       await sleep(1500);
       for (const room of new Set(clients.map((client) => client.room))) {
         const ids = await historyIds(survivor.port, room);
         for (const client of clients) {
           if (client.room !== room) continue;
+          result.checked += ids.length;
           for (const id of ids) if (!client.seen.has(id)) result.missing += 1;
           result.duplicates += client.duplicates;
         }
@@ -232,6 +246,7 @@ export async function runStorm(nodeA: ServerUnderTest, survivor: ServerUnderTest
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
   } finally {
+    stopping = true;
     await sender.stop();
     for (const client of clients) client.socket?.close();
     await Promise.race([Promise.all(clients.map((client) => client.socket?.closed)), sleep(5000)]);
