@@ -12,6 +12,7 @@ import identityPlugin from './plugins/identity.js';
 import djangoPlugin, { type DjangoPluginOptions } from './plugins/django.js';
 import securityHeaders from './plugins/security-headers.js';
 import sessionPlugin from './plugins/session.js';
+import { lazyChildLogger } from './lazy-child-logger.js';
 import staticPlugin from './plugins/static.js';
 import authRoutes from './routes/auth.js';
 import chatSocketRoutes from './routes/chat-socket.js';
@@ -94,6 +95,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // No type coercion: a number is not a message. Query strings are declared as the strings they are.
     ajv: { customOptions: { coerceTypes: false } },
     // Per-request lines only when debugging: at chat volumes they would drown the rest.
+    childLoggerFactory: lazyChildLogger,
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });
   app.decorate('config', config);

@@ -33,6 +33,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route is a WebSocket: an upgrade to any other route is refused with 404. */
     acceptsUpgrade?: boolean;
+    /**
+     * The route never reads the session of a request that presents `Authorization: Bearer`
+     * (an API key or a connection token decides who it is): such a request skips the session lookup.
+     */
+    bearerSkipsSession?: boolean;
   }
   interface FastifyRequest {
     /** The session's user, or null when anonymous. Set by the session plugin before preValidation. */

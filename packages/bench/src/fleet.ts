@@ -40,6 +40,13 @@ export class Tally {
   }
 }
 
+/** Socket.IO's WebSocket URL for a socket that joins `room` (see socketio-server.ts). */
+const socketIoPath = (room: string): string => `/socket.io/?EIO=4&transport=websocket&room=${encodeURIComponent(room)}`;
+const ENGINE_IO_PONG = Buffer.from('3');
+const SOCKET_IO_CONNECT = Buffer.from('40');
+/** Engine.IO control packets are short; a chat event never is. */
+const ENGINE_IO_CONTROL_MAX = 200;
+
 /** One in this many copies is parsed in full and compared with what was sent. */
 const SPOT_CHECK_EVERY = 4096;
 
@@ -72,16 +79,20 @@ export class Fleet {
   open(room: number, port = this.options.port): Member {
     const { kind, roomName, localAddress, timeoutMs } = this.options;
     while (this.sent.length <= room) this.sent.push(0);
-    const socket = new RawSocket(
-      { host: '127.0.0.1', port, path: chatSocketPath(roomName(room)), timeoutMs, ...(localAddress ? { localAddress } : {}) },
-      nowUs,
-    );
+    const path = kind === 'socketio' ? socketIoPath(roomName(room)) : chatSocketPath(roomName(room));
+    const origin = kind === 'django' ? { origin: `http://127.0.0.1:${port}` } : {};
+    const socket = new RawSocket({ host: '127.0.0.1', port, path, timeoutMs, ...origin, ...(localAddress ? { localAddress } : {}) }, nowUs);
     const check = new SequenceCheck();
     let greeted: () => void = () => undefined;
     const greeting = new Promise<void>((resolve) => (greeted = resolve));
     const tally = this.tally;
     const stamp = this.stamp;
+    const engineIo = kind === 'socketio';
     socket.onText = (bytes, start, end, arrivedUs) => {
+      if (engineIo && end - start <= ENGINE_IO_CONTROL_MAX && this.engineIoControl(socket, bytes, start, end)) {
+        if (bytes[start] === 0x34) greeted(); // "40": connected to the namespace
+        return;
+      }
       greeted();
       if (!readStamp(bytes, start, end, stamp)) {
         tally.otherFrames += 1;
@@ -99,18 +110,36 @@ export class Fleet {
       tally.latency.record(arrivedUs - stamp.sentUs);
       if ((this.spotCounter += 1) % SPOT_CHECK_EVERY === 0) this.spotCheck(bytes.toString('utf8', start, end), room);
     };
-    const joined = kind === 'roomcast' ? Promise.all([socket.opened, greeting]).then(() => undefined) : socket.opened;
+    // Roomcast greets with presence, Socket.IO with its namespace's "40"; the others join at the upgrade.
+    const joined = kind === 'roomcast' || kind === 'socketio' ? Promise.all([socket.opened, greeting]).then(() => undefined) : socket.opened;
     const member: Member = { socket, room, check, joined };
     this.members.push(member);
     return member;
+  }
+
+  /**
+   * Engine.IO's own packets: "0{...}" (open: join the namespace with "40"), "2" (ping: answer
+   * "3"), "40{...}" (joined). True when the frame was one of them.
+   */
+  private engineIoControl(socket: RawSocket, bytes: Buffer, start: number, end: number): boolean {
+    const first = bytes[start];
+    if (first === 0x32 && end - start === 1) socket.sendText(ENGINE_IO_PONG);
+    else if (first === 0x30) socket.sendText(SOCKET_IO_CONNECT);
+    else if (!(first === 0x34 && bytes[start + 1] === 0x30)) return false;
+    return true;
   }
 
   /** The frame must be exactly what the server promises: Roomcast's chat frame, or the bare text. */
   private spotCheck(text: string, room: number): void {
     this.tally.spotChecked += 1;
     let ok: boolean;
-    if (this.options.kind === 'baseline') ok = text.length === PAYLOAD_BYTES && text.startsWith('~');
-    else {
+    const kind = this.options.kind;
+    if (kind === 'baseline') ok = text.length === PAYLOAD_BYTES && text.startsWith('~');
+    else if (kind === 'socketio') ok = text.startsWith('42["chat","~') && text.length === PAYLOAD_BYTES + 13;
+    else if (kind === 'django') {
+      const frame = JSON.parse(text) as { message?: unknown };
+      ok = typeof frame.message === 'string' && frame.message.length === PAYLOAD_BYTES;
+    } else {
       const frame = parseServerFrame(text);
       ok = frame?.type === 'chat.message' && frame.room === this.options.roomName(room) && frame.message.length === PAYLOAD_BYTES;
     }
@@ -122,7 +151,9 @@ export class Fleet {
     const seq = this.sent[room]!;
     this.sent[room] = seq + 1;
     const text = encodePayload(seq, nowUs(), room);
-    return Buffer.from(this.options.kind === 'roomcast' ? `{"message":"${text}"}` : text);
+    const kind = this.options.kind;
+    if (kind === 'baseline') return Buffer.from(text);
+    return Buffer.from(kind === 'socketio' ? `42["chat","${text}"]` : `{"message":"${text}"}`);
   }
 
   /** Copies still owed to members (sent but neither received nor already counted as skipped). */

@@ -117,6 +117,12 @@ export function rssBytes(pid: number): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+/** The most resident memory the process has had (VmHWM). */
+export function peakRssBytes(pid: number): number {
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
 /** Waits until `check` is true, the process exits (rejects with its output) or `timeoutMs` passes. */
 export async function waitUntil(proc: Proc, check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -20,6 +20,8 @@ export interface RawSocketOptions {
   localAddress?: string;
   /** Gives up on the upgrade after this long. */
   timeoutMs: number;
+  /** An `Origin` header (Django Channels' AllowedHostsOriginValidator refuses an upgrade without one). */
+  origin?: string;
 }
 
 /** Called for every text frame: the payload is `bytes[start, end)`; `nowUs` is when its chunk came. */
@@ -89,6 +91,7 @@ export class RawSocket {
         socket.write(
           `GET ${options.path} HTTP/1.1\r\nHost: ${options.host}:${options.port}\r\nUpgrade: websocket\r\n` +
             `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+            (options.origin === undefined ? '' : `Origin: ${options.origin}\r\n`) +
             // Every frame (presence greets a joined socket), not the Django tutorial's chat-only view.
             `Sec-WebSocket-Protocol: ${SUBPROTOCOL}\r\n\r\n`,
         );

@@ -3,6 +3,9 @@ import type { DjangoResult } from './scenarios/django.js';
 import type { HttpResult } from './scenarios/http-publish.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { ClusterResults } from './scenarios/cluster.js';
+import type { BigRoomResult, BigRoomStep } from './scenarios/big-room.js';
+import type { StormResult } from './scenarios/storm.js';
+import { crowdTables, crowdTargets } from './report-crowd.js';
 
 /** A scenario that did not run, and why (no redis-server, the Redis backend missing, time). */
 export interface NotRun {
@@ -39,11 +42,19 @@ export interface BenchResults {
     embedded: Outcome<FanoutResult>;
     redisOneNode: Outcome<FanoutResult>;
     redisTwoNodes: Outcome<FanoutResult>;
+    /** The peers (absent in older results). */
+    socketIo?: Outcome<FanoutResult>;
+    socketIoTwo?: Outcome<FanoutResult>;
+    djangoPubsub?: Outcome<FanoutResult>;
+    djangoCore?: Outcome<FanoutResult>;
   };
   http: { baseline: Outcome<HttpResult>; embedded: Outcome<HttpResult> };
   /** Django `group_send` stream received through the bridge and by daphne (absent in older results). */
   django?: Outcome<DjangoResult>;
-  idle: { sockets: number; baseline: Outcome<IdleResult>; roomcast: Outcome<IdleResult> }[];
+  idle: { sockets: number; baseline: Outcome<IdleResult>; roomcast: Outcome<IdleResult>; socketIo?: Outcome<IdleResult> }[];
+  /** Reconnect storm and big rooms (absent in older results). */
+  storm?: { baseline: Outcome<StormResult>; roomcast: Outcome<StormResult> };
+  bigRoom?: { baseline: Outcome<BigRoomResult>; roomcast: Outcome<BigRoomResult> };
   /** The Redis Cluster rows (absent in older results, and when not run). */
   cluster?: ClusterResults;
   targets: Target[];
@@ -142,6 +153,32 @@ export function judge(results: BenchResults): Target[] {
       note: '',
     });
   }
+  if (at10k) {
+    const rc = ran(at10k.roomcast) ? at10k.roomcast : undefined;
+    const base = ran(at10k.baseline) ? at10k.baseline : undefined;
+    const ratio = ratioOf(rc?.connectsPerSecond, base?.connectsPerSecond);
+    targets.push({
+      what: 'connects/s while opening 10,000 idle sockets (joined: greeted with presence)',
+      roomcast: rc ? int(rc.connectsPerSecond) : why(at10k.roomcast),
+      baseline: base ? int(base.connectsPerSecond) : 'n/a',
+      ratio: showRatio(ratio),
+      target: '≥ 0.7x',
+      met: rc ? ratio !== undefined && ratio >= 0.7 : undefined,
+      note: '',
+    });
+  }
+  const httpRc = ran(results.http.embedded) ? results.http.embedded : undefined;
+  const httpBase = ran(results.http.baseline) ? results.http.baseline : undefined;
+  const httpRatio = ratioOf(httpRc?.requestsPerSecond, httpBase?.requestsPerSecond);
+  targets.push({
+    what: 'POST /rooms/:room/messages requests/s (API key), embedded',
+    roomcast: httpRc ? `${int(httpRc.requestsPerSecond)} (${fixed(httpRc.serverCpuUsPerRequest)} µs/request)` : why(results.http.embedded),
+    baseline: httpBase ? `${int(httpBase.requestsPerSecond)} (${fixed(httpBase.serverCpuUsPerRequest)} µs/request)` : 'n/a',
+    ratio: showRatio(httpRatio),
+    target: '≥ 0.85x',
+    met: httpRc ? httpRatio !== undefined && httpRatio >= 0.85 : undefined,
+    note: httpRc ? `generator CPU ${fixed(httpRc.generatorCpuPercent, 0)}%` : '',
+  });
   const at18k = results.idle.find((row) => row.sockets === 18_000);
   if (at18k) {
     const rc = ran(at18k.roomcast) ? at18k.roomcast : undefined;
@@ -159,21 +196,32 @@ export function judge(results: BenchResults): Target[] {
       note: rc?.error ?? '',
     });
   }
+  targets.push(...crowdTargets(results));
   return targets;
 }
 
-function fanoutRow(name: string, outcome: Outcome<FanoutResult>, base: Outcome<FanoutResult>): string {
-  if (!ran(outcome)) return `| ${name} | ${why(outcome)} | | | | | | |`;
+function fanoutRow(name: string, outcome: Outcome<FanoutResult> | undefined, base: Outcome<FanoutResult>): string {
+  if (!ran(outcome)) return `| ${name} | ${why(outcome)} | | | | | | | |`;
+  const low = outcome.low;
   const ref = outcome.reference;
   const best = outcome.best;
+  const baseLow = ran(base) ? base.low : undefined;
   const baseRef = ran(base) ? base.reference : undefined;
   const baseBest = ran(base) ? base.best : undefined;
   const same = outcome === base;
   const r = (value: number | undefined, baseValue: number | undefined): string =>
     same || value === undefined ? '' : ` (${showRatio(ratioOf(value, baseValue))})`;
+  /** A step's CPU per copy, with what went wrong in it when something did. */
+  const cpu = (step: StepResult | undefined, baseStep: StepResult | undefined): string => {
+    if (!step) return '-';
+    const lossy = step.lost > 0 || step.duplicates > 0 ? `, ${fixed((100 * step.lost) / Math.max(1, step.sentMessages * COPIES_PER_MESSAGE), 0)}% lost${step.duplicates ? `, ${int(step.duplicates)} dup` : ''}` : '';
+    return `${fixed(step.serverCpuUsPerCopy, 2)} µs${r(step.serverCpuUsPerCopy, baseStep?.serverCpuUsPerCopy)}${lossy}`;
+  };
   return [
     name,
-    ref ? `${fixed(ref.serverCpuUsPerCopy, 2)} µs${r(ref.serverCpuUsPerCopy, baseRef?.serverCpuUsPerCopy)}` : '-',
+    cpu(low, baseLow),
+    low ? `${fixed(low.p50Ms)} / ${fixed(low.p99Ms)} ms` : '-',
+    cpu(ref, baseRef),
     ref ? `${fixed(ref.p50Ms)} / ${fixed(ref.p99Ms)} ms` : '-',
     best ? `${int(best.deliveredCopiesPerSecond)}${r(best.deliveredCopiesPerSecond, baseBest?.deliveredCopiesPerSecond)}` : 'none passed',
     best ? `${fixed(best.p50Ms)} / ${fixed(best.p99Ms)} ms` : '-',
@@ -197,12 +245,16 @@ export function renderTables(results: BenchResults): string {
     '',
     'Fan-out: 10 rooms x (50 subscribers + 1 sender that also receives), 64-byte texts; ratios to the bare ws baseline of the same run.',
     '',
-    '| system | CPU/copy at 81,600 copies/s | p50 / p99 there | max copies/s (0 loss, p99 < 100 ms) | p50 / p99 at max | server CPU at max | what limited it |',
-    '|---|---|---|---|---|---|---|',
+    '| system | CPU/copy at 10,200 copies/s | p50 / p99 there | CPU/copy at 81,600 copies/s | p50 / p99 there | max copies/s (0 loss, p99 < 100 ms) | p50 / p99 at max | server CPU at max | what limited it |',
+    '|---|---|---|---|---|---|---|---|---|',
     fanoutRow('bare ws (baseline)', results.fanout.baseline, results.fanout.baseline),
     fanoutRow('Roomcast, 1 node, embedded', results.fanout.embedded, results.fanout.baseline),
     fanoutRow('Roomcast, 1 node, Redis', results.fanout.redisOneNode, results.fanout.baseline),
     fanoutRow('Roomcast, 2 nodes, Redis', results.fanout.redisTwoNodes, results.fanout.baseline),
+    fanoutRow('Socket.IO 4, 1 process', results.fanout.socketIo, results.fanout.baseline),
+    fanoutRow('Socket.IO 4, 2 processes, Redis adapter', results.fanout.socketIoTwo, results.fanout.baseline),
+    fanoutRow('Django Channels pubsub + daphne', results.fanout.djangoPubsub, results.fanout.baseline),
+    fanoutRow('Django Channels core + daphne', results.fanout.djangoCore, results.fanout.baseline),
     '',
     'Idle connections on one node (rooms of 50), then 1 msg/s per room to all of them for a while (at 18,000 longer than the 30 s heartbeat):',
     '',
@@ -210,15 +262,19 @@ export function renderTables(results: BenchResults): string {
     '|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const row of results.idle) {
-    for (const [name, outcome] of [['bare ws', row.baseline], ['Roomcast', row.roomcast]] as const) {
+    const systems = [['bare ws', row.baseline], ['Roomcast', row.roomcast], ['Socket.IO 4', row.socketIo]] as const;
+    for (const [name, outcome] of systems) {
+      if (outcome === undefined) continue;
       if (!ran(outcome)) {
         lines.push(`| ${int(row.sockets)} | ${name} | ${why(outcome)} | | | | | | | |`);
         continue;
       }
       const base = ran(row.baseline) ? row.baseline : undefined;
-      const vs = name === 'Roomcast' && base ? ` (${showRatio(ratioOf(outcome.rssPerConnectionBytes, base.rssPerConnectionBytes))})` : '';
+      const peer = name !== 'bare ws' && base !== undefined;
+      const vs = peer ? ` (${showRatio(ratioOf(outcome.rssPerConnectionBytes, base.rssPerConnectionBytes))})` : '';
+      const connectVs = peer ? ` (${showRatio(ratioOf(outcome.connectsPerSecond, base.connectsPerSecond))})` : '';
       lines.push(
-        `| ${int(row.sockets)} | ${name} | ${int(outcome.openAtEnd)}${outcome.error ? ` (${outcome.error})` : ''} | ${int(outcome.connectsPerSecond)} | ` +
+        `| ${int(row.sockets)} | ${name} | ${int(outcome.openAtEnd)}${outcome.error ? ` (${outcome.error})` : ''} | ${int(outcome.connectsPerSecond)}${connectVs} | ` +
           `${kb(outcome.rssPerConnectionBytes)}${vs} | ${outcome.deliverySeconds} s | ${int(outcome.deliveredCopies)} / ${int(outcome.expectedCopies)} | ${int(outcome.lost)} | ` +
           `${int(outcome.duplicates)} | ${fixed(outcome.p50Ms)} / ${fixed(outcome.p99Ms)} ms |`,
       );
@@ -239,6 +295,7 @@ export function renderTables(results: BenchResults): string {
     );
   }
   lines.push(...djangoRows(results.django));
+  lines.push(...crowdTables(results));
   lines.push('', 'Targets:', '', '| target | Roomcast | bare ws | ratio | goal | met | note |', '|---|---|---|---|---|---|---|');
   for (const t of results.targets) {
     const met = t.met === undefined ? 'not run' : t.met ? 'yes' : 'NO';

@@ -1,8 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { freePort, httpOk, start, stop, waitUntil, type Proc } from './procs.js';
 
-/** What the generator speaks to: Roomcast wraps each text in a JSON frame, the baseline does not. */
-export type ServerKind = 'roomcast' | 'baseline';
+/**
+ * What the generator speaks to: Roomcast wraps each text in a JSON frame, the baseline does not,
+ * Socket.IO in an Engine.IO event packet, and the Django Channels tutorial consumer in
+ * `{"message": ...}` (the frame Roomcast's chat-only clients send too).
+ */
+export type ServerKind = 'roomcast' | 'baseline' | 'socketio' | 'django';
 
 export interface ServerUnderTest {
   kind: ServerKind;
@@ -19,6 +23,7 @@ const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a
 
 const roomcastServer = fileURLToPath(new URL('./server.js', import.meta.resolve('@roomcast/api')));
 const baselineServer = fileURLToPath(new URL('./baseline-server.js', import.meta.url));
+const socketIoServer = fileURLToPath(new URL('./socketio-server.js', import.meta.url));
 
 /** Every variable that could change what is measured is set here, not inherited. */
 const ROOMCAST_ENV_CLEARED = [
@@ -71,6 +76,15 @@ export async function startBaseline(label = 'bare ws'): Promise<ServerUnderTest>
   const port = await freePort();
   const proc = start(label, process.execPath, [...nodeArgs, baselineServer], { PORT: String(port) });
   const server: ServerUnderTest = { kind: 'baseline', label, port, proc };
+  await ready(server);
+  return server;
+}
+
+/** Socket.IO 4, one process, or one of several over @socket.io/redis-adapter with `redisUrl`. */
+export async function startSocketIo(label: string, redisUrl?: string): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const proc = start(label, process.execPath, [...nodeArgs, socketIoServer], { PORT: String(port), ...(redisUrl ? { REDIS_URL: redisUrl } : {}) }, redisUrl ? [] : ['REDIS_URL']);
+  const server: ServerUnderTest = { kind: 'socketio', label, port, proc };
   await ready(server);
   return server;
 }

@@ -1,4 +1,4 @@
-import { compareMessageIds, serializeFrame } from '@roomcast/protocol';
+import { compareMessageIds, serializeFrame, withNonce } from '@roomcast/protocol';
 import type { WebSocket } from 'ws';
 import { firstAfter } from '../history/memory.js';
 import { EVERY_SENDER, type ReplayStart, type RoomHistory } from '../history/room-history.js';
@@ -56,6 +56,8 @@ export class Replays {
   private readonly sharedReads = new Map<string, { requests: string[]; read: Promise<SharedRead> }>();
   /** Replay starts being worked out, by room and point. */
   private readonly starts = new Map<string, Promise<ReplayStart>>();
+  /** Replay pages being read, by room, point and size: one read and one frame each for all. */
+  private readonly pages = new Map<string, Promise<SharedPage>>();
 
   constructor(private readonly settings: ReplaySettings) {
     this.budget = new ReplayBudget(settings.bufferPerIp);
@@ -76,7 +78,6 @@ export class Replays {
     /** Which frame types the socket gets (default: all); the others are skipped, not sent. */
     wants?: (type: string) => boolean,
   ): Promise<ReplayOutcome> {
-    const { history } = this.settings;
     const start = await this.start(room, since);
     let after = start.after;
     let complete = !start.cut;
@@ -87,17 +88,17 @@ export class Replays {
       if (!lease) return { state: 'too-slow' };
       try {
         if (!isOpen(socket)) return { state: 'closed' };
-        const page = await history.readAfter(room, after, count, scope);
+        const page = await this.page(room, after, count);
         if (first) complete &&= page.complete;
         let bytes = 0;
-        for (const message of page.messages) {
-          if (wants && !wants(message.type)) continue;
-          const frame = serializeFrame(message);
-          if (!write(frame)) return isOpen(socket) ? { state: 'too-slow' } : { state: 'closed' };
-          bytes += Buffer.byteLength(frame);
+        for (const frame of page.frames) {
+          if (wants && !wants(frame.type)) continue;
+          const text = frame.sender !== undefined && frame.sender.scope === scope ? withNonce(frame.frame, frame.sender.nonce) : frame.frame;
+          if (!write(text)) return isOpen(socket) ? { state: 'too-slow' } : { state: 'closed' };
+          bytes += frame.bytes;
         }
         lease.sent(bytes);
-        const last = page.messages.at(-1);
+        const last = page.frames.at(-1);
         if (last) {
           after = last.id;
           lastId = last.id;
@@ -105,12 +106,36 @@ export class Replays {
         const acknowledged = await pong(socket, REPLAY_ACK_TIMEOUT_MS);
         if (acknowledged === 'closed') return { state: 'closed' };
         if (acknowledged === 'timeout') return { state: 'too-slow' };
-        if (page.messages.length < count) return { state: 'done', complete, lastId };
-        count = Math.min(MAX_PAGE_MESSAGES, Math.max(1, Math.floor((PAGE_BYTES * page.messages.length) / Math.max(1, bytes))));
+        if (page.frames.length < count) return { state: 'done', complete, lastId };
+        count = Math.min(MAX_PAGE_MESSAGES, Math.max(1, Math.floor((PAGE_BYTES * page.frames.length) / Math.max(1, bytes))));
       } finally {
         lease.done();
       }
     }
+  }
+
+  /**
+   * One page of a paced replay. Sockets of a room resuming together (after a node went away they
+   * all come back from the same last message) share the read and its frames; each socket's own
+   * messages get their nonce back as they are written.
+   */
+  private page(room: string, after: string, count: number): Promise<SharedPage> {
+    const key = `${room} ${after} ${count}`;
+    let page = this.pages.get(key);
+    if (!page) {
+      page = this.settings.history.readAfter(room, after, count, EVERY_SENDER).then(({ messages, complete }) => ({
+        complete,
+        frames: messages.map(({ nonce, nonceScope, ...message }) => {
+          const frame = serializeFrame(message);
+          const sender = nonce === undefined || nonceScope === undefined ? undefined : { scope: nonceScope, nonce };
+          return { id: message.id, type: message.type, frame, bytes: Buffer.byteLength(frame), ...(sender ? { sender } : {}) };
+        }),
+      }));
+      this.pages.set(key, page);
+      const forget = (): void => void this.pages.delete(key);
+      page.then(forget, forget);
+    }
+    return page;
   }
 
   /**
@@ -170,6 +195,11 @@ export class Replays {
     }
     return start;
   }
+}
+
+interface SharedPage {
+  frames: Array<ReplayFrame & { bytes: number }>;
+  complete: boolean;
 }
 
 interface SharedRead {

@@ -17,7 +17,7 @@ import type { Config } from '../config.js';
 import { roomGroup, type Channel, type GroupEvent } from '../layer/channel-layer.js';
 import type { MessageBudgets } from '../limits/message-budgets.js';
 import { TokenBucket } from '../limits/token-bucket.js';
-import { presenceName } from '../presence/presence.js';
+import { presenceEvent, presenceName } from '../presence/presence.js';
 import type { Metrics } from '../metrics.js';
 import { nonceScope, type Publisher } from '../rooms/publisher.js';
 import type { Replays } from './replay.js';
@@ -158,7 +158,7 @@ export class RoomConsumer implements Channel {
       await backend.presence.join(room, this.name, presenceName(user, guest));
       this.touchRoom();
       if (since !== undefined) await this.resume(since);
-      if (this.phase === 'closed') return;
+      if (this.phase === 'closed' || !(await this.greet())) return;
       this.phase = 'open';
       const early = this.early;
       this.early = [];
@@ -174,6 +174,25 @@ export class RoomConsumer implements Channel {
       this.log.error({ err: error }, 'socket could not join its room');
       this.close(CLOSE.serverError, 'server error');
     }
+  }
+
+  /**
+   * Tells the socket who is in the room as soon as it is in (after its resume, if any): the
+   * room's coalesced frame would reach it up to PRESENCE_INTERVAL_MS later, and sockets joining a
+   * room together would all wait for it. Only this socket gets it; the others get the join in the
+   * room's next coalesced frame. A backend that cannot answer just leaves it to that frame.
+   * False when the socket closed meanwhile.
+   */
+  private async greet(): Promise<boolean> {
+    const { backend, room } = this.ctx;
+    if (!this.full) return true;
+    const presence = await backend.presence.snapshot(room).catch((error: unknown) => {
+      this.log.debug({ err: error }, 'presence snapshot not read; the room\'s next frame will say it');
+      return undefined;
+    });
+    if (presence) this.sendText(presenceEvent(room, presence).frame);
+    // Closed while reading: the socket is gone and must not be marked open.
+    return this.phase !== 'closed';
   }
 
   /**

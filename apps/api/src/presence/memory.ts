@@ -52,6 +52,10 @@ export class MemoryPresence implements Presence {
     return this.presence(room, Infinity);
   }
 
+  async snapshot(room: string): Promise<RoomPresence> {
+    return this.presence(room, this.options.listMax);
+  }
+
   async rooms(): Promise<RoomOnline[]> {
     return [...this.byRoom]
       .map(([room, members]) => ({ room, online: members.connections.size }))

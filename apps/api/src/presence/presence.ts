@@ -42,6 +42,12 @@ export interface Presence {
   join(room: string, member: string, name: PresenceName): Promise<void>;
   leave(room: string, member: string): Promise<void>;
   get(room: string): Promise<RoomPresence>;
+  /**
+   * The room as its presence frame shows it now (names up to the list limit, counts above), for
+   * a socket that just joined: it gets this at once, not after the room's next coalesced frame.
+   * Costs no more for a big room than for a small one.
+   */
+  snapshot(room: string): Promise<RoomPresence>;
   /** Rooms with at least one member, with the number of connections in each, busiest first. */
   rooms(): Promise<RoomOnline[]>;
   close(): Promise<void>;

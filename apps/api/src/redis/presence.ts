@@ -104,6 +104,12 @@ export class RedisPresence implements Presence {
     return reply[0] === 1 ? toPresence(reply, Number.MAX_SAFE_INTEGER) : { users: [], guests: [], anonymous: 0 };
   }
 
+  async snapshot(room: string): Promise<RoomPresence> {
+    const { listMax } = this.options.announce;
+    const reply = await this.read(room, listMax, 0);
+    return reply[0] === 1 ? toPresence(reply, listMax) : { users: [], guests: [], anonymous: 0 };
+  }
+
   async rooms(): Promise<RoomOnline[]> {
     const { redis } = this.options;
     const shards = await Promise.all(Array.from({ length: ONLINE_ROOM_SHARDS }, (_, shard) => redis.zrange(onlineRoomsKey(shard), '0', '-1', 'WITHSCORES')));

@@ -80,6 +80,8 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: { room: string }; Body: PostMessageBody }>(
     '/rooms/:room/messages',
     {
+      // publisherOf: a Bearer decides (valid, or 401); only without one is the session asked.
+      config: { bearerSkipsSession: true },
       preValidation: [requireRoom],
       schema: {
         tags: ['rooms'],

@@ -11,11 +11,23 @@ export const sameSecret = (expected: string, presented: string): boolean => timi
  * (no early exit) over fixed-length digests, so timing tells nothing about how much matched.
  */
 export function findApiKey(keys: readonly ApiKey[], presented: string): ApiKey | undefined {
+  const presentedDigest = digest(presented);
   let found: ApiKey | undefined;
   for (const key of keys) {
-    if (sameSecret(key.key, presented) && found === undefined) found = key;
+    if (timingSafeEqual(keyDigest(key), presentedDigest) && found === undefined) found = key;
   }
   return found;
+}
+
+/** Each configured key's digest, made once (the config's key objects live as long as the app). */
+const keyDigests = new WeakMap<ApiKey, Buffer>();
+function keyDigest(key: ApiKey): Buffer {
+  let known = keyDigests.get(key);
+  if (!known) {
+    known = digest(key.key);
+    keyDigests.set(key, known);
+  }
+  return known;
 }
 
 /** The token of an `Authorization: Bearer TOKEN` header, if there is one. */

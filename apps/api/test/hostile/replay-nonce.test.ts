@@ -50,6 +50,26 @@ for (const backend of BACKENDS) {
       await Promise.all([same.close(), other.close(), bare.close()]);
     });
 
+    it('when the room resumes all at once (one shared read), still to its sender only', async () => {
+      const first = await open('together', `client=${CLIENT}`);
+      for (const nonce of ['t-1', 't-2', 't-3']) first.send({ type: 'chat.message', message: `before ${nonce}`, nonce });
+      await first.waitFor(() => first.messages.length === 3, 'the confirmations');
+      await first.close();
+      // Like a room coming back after its node went away: every socket from the same point, at once.
+      const sockets = await Promise.all([
+        open('together', `client=${CLIENT}&since=0-0`),
+        ...Array.from({ length: 8 }, (_, index) => open('together', `client=${OTHER.slice(0, -1)}${index}&since=0-0`)),
+      ]);
+      await Promise.all(sockets.map((socket) => socket.waitFor((frame) => frame.type === 'recovered', 'recovered')));
+      const [same, ...others] = sockets;
+      expect(same!.messages.map((m) => m.nonce)).toEqual(['t-1', 't-2', 't-3']);
+      for (const other of others) {
+        expect(other.messages.map((m) => m.message)).toEqual(['before t-1', 'before t-2', 'before t-3']);
+        expect(other.messages.map((m) => m.nonce)).toEqual([undefined, undefined, undefined]);
+      }
+      await Promise.all(sockets.map((socket) => socket.close()));
+    });
+
     it('for a signed-in user on any of their sockets', async () => {
       const cookie = await register(target.node, `replayer-${backend}`);
       const first = await open('replay-user', '', { cookie });

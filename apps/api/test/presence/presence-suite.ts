@@ -64,11 +64,14 @@ export function presenceSuite(factory: BackendFactory): void {
       await presence.join('hall', 'h5', 'carol');
       await eventually(() => watcher.frames('presence').at(-1)?.count === 3, 5000, 'counts once large');
       expect(watcher.frames('presence').at(-1)).toEqual({ type: 'presence', room: 'hall', users: [], guests: [], anonymous: 1, count: 3 });
+      // A joiner's snapshot is what the frame says: counts above the limit.
+      expect(await presence.snapshot('hall')).toEqual({ users: [], guests: [], anonymous: 1, count: 3 });
       // Back at the limit: names again.
       await presence.leave('hall', 'h5');
       await presence.leave('hall', 'h4');
       await eventually(() => watcher.frames('presence').at(-1)?.count === undefined, 5000, 'names again');
       expect(watcher.frames('presence').at(-1)).toEqual({ type: 'presence', room: 'hall', users: ['alice', 'bob'], guests: [], anonymous: 0 });
+      expect(await presence.snapshot('hall')).toEqual({ users: ['alice', 'bob'], guests: [], anonymous: 0 });
       // The full list is still there for whoever asks.
       await presence.join('hall', 'h6', 'dave');
       await presence.join('hall', 'h7', 'erin');

@@ -235,6 +235,21 @@ describe('chat socket: presence', () => {
     await first.close();
   });
 
+  it('tells a joiner who is there at once, without waiting for the room’s coalesced frame', async () => {
+    // An interval of a minute: only the greeting can bring the second joiner its presence in time.
+    node = await startNode({ presenceIntervalMs: 60_000 });
+    const first = await TestSocket.open(node.url, 'lobby');
+    await sleep(200);
+    const before = first.frames.filter((frame) => frame.type === 'presence').length;
+    const second = TestSocket.connect(node.url, 'lobby', { query: { name: 'rosa' } });
+    await second.waitFor((frame) => frame.type === 'presence', 'the joiner’s own presence', 3000);
+    expect(second.frames.find((frame) => frame.type === 'presence')).toEqual({ type: 'presence', room: 'lobby', users: [], guests: ['rosa'], anonymous: 2 });
+    // The one already there waits for the room's next frame: nothing is sent to the room per join.
+    await sleep(200);
+    expect(first.frames.filter((frame) => frame.type === 'presence')).toHaveLength(before);
+    await Promise.all([first.close(), second.close()]);
+  });
+
   it('refuses an invalid room name at the upgrade with 400 invalid_room', async () => {
     node = await startNode();
     for (const room of ['no%20spaces', 'semi;colon', 'x'.repeat(65)]) {

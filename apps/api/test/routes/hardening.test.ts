@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestSocket, eventually, refusedUpgrade, startNode, type TestNode } from '../helpers.js';
@@ -18,6 +19,30 @@ describe('hardening', () => {
     expect(csp).not.toContain('unsafe-inline');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+  });
+
+  it('sends the same headers with a refused upgrade, and none of them with a 101', async () => {
+    node = await startNode();
+    const answer = (path: string) =>
+      new Promise<{ status: number; headers: IncomingHttpHeaders }>((resolve, reject) => {
+        const ws = new WebSocket(`${node.url.replace(/^http/, 'ws')}${path}`);
+        ws.once('unexpected-response', (_request, response) => {
+          response.resume();
+          resolve({ status: response.statusCode ?? 0, headers: response.headers });
+        });
+        ws.once('upgrade', (response) => {
+          resolve({ status: response.statusCode ?? 0, headers: response.headers });
+          ws.once('open', () => ws.close());
+        });
+        ws.once('error', reject);
+      });
+    const refused = await answer('/ws/chat/no;room/');
+    expect(refused.status).toBe(400);
+    expect(refused.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(refused.headers['x-content-type-options']).toBe('nosniff');
+    const upgraded = await answer('/ws/chat/lobby/');
+    expect(upgraded.status).toBe(101);
+    expect(upgraded.headers['content-security-policy']).toBeUndefined();
   });
 
   it('refuses upgrades on unknown paths with a JSON 404', async () => {

@@ -68,6 +68,25 @@ describe('log output', () => {
     }
   });
 
+  it('binds a request’s lines to its reqId, at a level where the request logger is made only when used', async () => {
+    const logs = logCapture();
+    node = await startNode({ logLevel: 'info' }, { logStream: logs.stream });
+    await register(node, 'carol', PASSWORD, { origin: node.url });
+    await call(node, 'POST', '/auth/login', { username: 'carol', password: WRONG_PASSWORD });
+    const lines = logs
+      .text()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { msg?: string; reqId?: string; level: number });
+    const registered = lines.find((line) => line.msg === 'registered');
+    const refused = lines.find((line) => line.msg === 'login refused: wrong username or password');
+    expect(registered?.reqId).toEqual(expect.any(String));
+    expect(refused?.reqId).toEqual(expect.any(String));
+    expect(refused?.reqId).not.toBe(registered?.reqId);
+    // Debug lines stay off at info, through the request's logger too.
+    expect(lines.every((line) => line.level >= 30)).toBe(true);
+  });
+
   it('holds no connection token from a socket URL, good or bad, at debug level', async () => {
     const logs = logCapture();
     const secret = 'the-site-secret-the-site-secret-the-site';

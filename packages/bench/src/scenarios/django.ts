@@ -3,7 +3,7 @@ import { DJANGO_FIXTURE, PYTHON, djangoInstalled } from '@roomcast/testing';
 import { SUBPROTOCOL } from '@roomcast/protocol';
 import WebSocket from 'ws';
 import { freePort, httpOk, start, stop, waitUntil, type RedisProc } from '../procs.js';
-import { startRoomcast, stopServer } from '../servers.js';
+import { startRoomcast, stopServer, type ServerUnderTest } from '../servers.js';
 import { LatencyHistogram } from '../stats.js';
 
 /**
@@ -98,6 +98,27 @@ class Receiver {
       p99Ms: this.latency.percentile(0.99) / 1000,
     };
   }
+}
+
+/** A channels_redis layer the tutorial consumer can run on. */
+export type DjangoLayer = 'core' | 'pubsub';
+
+/**
+ * The Django Channels tutorial's chat consumer under daphne, on `layer` over `redis`: a peer in
+ * the fan-out table, driven by the same generator (it speaks `{"message": ...}` both ways).
+ */
+export async function startDaphne(layer: DjangoLayer, redis: RedisProc): Promise<ServerUnderTest> {
+  if (!djangoInstalled()) throw new Error(DJANGO_MISSING);
+  const port = await freePort();
+  const env = { DJANGO_CHANNEL_LAYER: layer, DJANGO_REDIS_URL: redis.url, PYTHONPATH: DJANGO_FIXTURE, DJANGO_SETTINGS_MODULE: 'mysite.settings', PYTHONDONTWRITEBYTECODE: '1' };
+  const proc = start(`daphne ${layer}`, PYTHON, ['-m', 'daphne', '-b', '127.0.0.1', '-p', String(port), 'mysite.asgi:application'], env);
+  try {
+    await waitUntil(proc, () => httpOk(port, '/chat/'), 30_000, 'daphne to answer /chat/');
+  } catch (error) {
+    await stop(proc);
+    throw error;
+  }
+  return { kind: 'django', label: `daphne ${layer}`, port, proc };
 }
 
 export async function runDjango(redis: RedisProc, stops: Array<() => Promise<void>>): Promise<DjangoResult> {
