@@ -9,6 +9,8 @@ import { MemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 import type { Metrics } from './metrics.js';
 import { MemoryPresence } from './presence/memory.js';
 import type { Presence } from './presence/presence.js';
+import { MemoryRoomRegistry } from './registry/memory.js';
+import type { RoomRegistry } from './registry/room-registry.js';
 
 export type BackendKind = 'memory' | 'redis';
 
@@ -21,6 +23,8 @@ export interface Backend {
   readonly history: RoomHistory;
   readonly presence: Presence;
   readonly limiter: RateLimiter;
+  /** Claimed rooms: owners, members, bans, invites, slow mode, audit, the directory. */
+  readonly rooms: RoomRegistry;
   /**
    * Whether the backend can take writes now (`/readyz`): `ready`, or why not. A Redis that
    * answers PING but is out of memory refuses every publish, so it is not ready.
@@ -39,8 +43,9 @@ export interface BackendContext {
 
 export function createMemoryBackend({ config, log, metrics }: BackendContext): Backend {
   const layer = new MemoryChannelLayer(metrics);
-  const history = new MemoryRoomHistory(layer, config.historyLimit, { idleTtlMs: config.roomIdleTtlMs });
   const presence = new MemoryPresence(layer, { intervalMs: config.presenceIntervalMs, listMax: config.presenceListMax }, log);
+  const rooms = new MemoryRoomRegistry(() => presence.rooms());
+  const history = new MemoryRoomHistory(layer, config.historyLimit, { idleTtlMs: config.roomIdleTtlMs, claimed: rooms });
   const limiter = new MemoryRateLimiter();
   return {
     kind: 'memory',
@@ -49,9 +54,10 @@ export function createMemoryBackend({ config, log, metrics }: BackendContext): B
     history,
     presence,
     limiter,
+    rooms,
     ready: async () => true,
     async close() {
-      await Promise.all([history.close(), presence.close(), limiter.close()]);
+      await Promise.all([history.close(), presence.close(), limiter.close(), rooms.close()]);
       await layer.close();
     },
   };

@@ -7,6 +7,7 @@ import { nodeReadyProbeKey } from './keys.js';
 import { RedisChannelLayer } from './layer.js';
 import { RedisPresence, type PresenceTiming } from './presence.js';
 import { RedisRateLimiter } from './rate-limiter.js';
+import { RedisRoomRegistry } from './room-registry.js';
 import { defineScripts } from './scripts.js';
 
 export interface RedisBackendOptions {
@@ -45,7 +46,8 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     await layer.close();
     throw error;
   }
-  const history = new RedisRoomHistory(redis, config.historyLimit, log, config.roomIdleTtlMs, reader);
+  const rooms = new RedisRoomRegistry(redis, log);
+  const history = new RedisRoomHistory(redis, config.historyLimit, log, config.roomIdleTtlMs, reader, rooms);
   const presence = await RedisPresence.create({
     redis,
     nodeId,
@@ -65,6 +67,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     history,
     presence,
     limiter,
+    rooms,
     async ready() {
       if (!layer.isLive()) return 'the Redis subscription is down';
       // A tiny write, not a PING: at maxmemory with noeviction Redis still answers PING but
@@ -78,7 +81,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     },
     async close() {
       await presence.close();
-      await Promise.all([history.close(), limiter.close()]);
+      await Promise.all([history.close(), limiter.close(), rooms.close()]);
       await layer.close();
       await reader.quit().catch(() => reader.disconnect());
     },

@@ -78,6 +78,8 @@ export class RedisRoomHistory implements RoomHistory {
     private readonly log: FastifyBaseLogger,
     private readonly idleTtlMs: number,
     private readonly reader: Redis = redis,
+    /** Which rooms are claimed, and so kept however long they idle (the backend's room registry). */
+    private readonly claimed?: { isClaimed(room: string): boolean },
   ) {
     this.keyTtlMs = idempotencyTtlMs(idleTtlMs);
   }
@@ -95,7 +97,7 @@ export class RedisRoomHistory implements RoomHistory {
       origin.sender ?? '',
       origin.nonce ?? '',
       origin.scope ?? '',
-      expiresWhenIdle(draft.room) ? this.idleTtlMs : 0,
+      expiresWhenIdle(draft.room, this.claimed) ? this.idleTtlMs : 0,
     ];
   }
 
@@ -150,11 +152,12 @@ export class RedisRoomHistory implements RoomHistory {
 
   /** Restarts the idle TTL of the rooms' keys, in one round trip. */
   async touch(rooms: readonly string[]): Promise<void> {
-    const expiring = rooms.filter((room) => expiresWhenIdle(room));
-    if (expiring.length === 0) return;
+    if (rooms.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const room of expiring) {
-      pipeline.pexpire(roomStreamKey(room), this.idleTtlMs).pexpire(roomTrimmedKey(room), this.idleTtlMs);
+    for (const room of rooms) {
+      // A claimed room's keys lose any expiry a node that did not know yet had given them.
+      if (expiresWhenIdle(room, this.claimed)) pipeline.pexpire(roomStreamKey(room), this.idleTtlMs).pexpire(roomTrimmedKey(room), this.idleTtlMs);
+      else pipeline.persist(roomStreamKey(room)).persist(roomTrimmedKey(room));
     }
     results(await pipeline.exec());
   }
