@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ROOM_PATTERN, USERNAME_PATTERN } from './constants.js';
+import { ROOM_PATTERN } from './constants.js';
 
 /**
  * Rooms people own: claiming, settings, members, invites, bans, the audit list, direct
@@ -98,7 +98,7 @@ export const AuditList = Type.Object({ entries: Type.Array(AuditEntry) });
 export type AuditList = Static<typeof AuditList>;
 
 /** `POST /dm/:username` */
-export const DmParams = Type.Object({ username: Type.String({ pattern: USERNAME_PATTERN.source }) });
+export const DmParams = Type.Object({ username: Type.String() });
 export type DmParams = Static<typeof DmParams>;
 export const DmAnswer = Type.Object({ room: Type.String() });
 export type DmAnswer = Static<typeof DmAnswer>;

@@ -20,6 +20,8 @@ import { TokenBucket } from '../limits/token-bucket.js';
 import { presenceName } from '../presence/presence.js';
 import type { Metrics } from '../metrics.js';
 import { nonceKey, nonceScope, publishRefusal, type Publisher } from '../rooms/publisher.js';
+import { slowModeReason, slowModeWait, type Actor } from '../rooms/access.js';
+import type { RoomStanding } from '../registry/room-registry.js';
 import type { Replays } from './replay.js';
 import { directStream, sharedTextFrame } from './wire.js';
 
@@ -47,6 +49,8 @@ export interface ConsumerContext {
   log: FastifyBaseLogger;
   /** ID of the upgrade request, bound to the socket's log lines. */
   requestId?: string;
+  /** The room's standing for this socket's person at the upgrade (claimed rooms: slow mode, role). */
+  standing?: RoomStanding;
 }
 
 const PONG = serializeFrame({ type: SERVER_FRAME.pong });
@@ -103,6 +107,7 @@ export class RoomConsumer implements Channel {
    */
   protected readonly full: boolean = true;
   private lastTypingAt = 0;
+  private standing: RoomStanding;
 
   constructor(
     private readonly socket: WebSocket,
@@ -114,10 +119,21 @@ export class RoomConsumer implements Channel {
     this.bucket = rate > 0 ? new TokenBucket(rate, rate * 2) : undefined;
     this.scope = nonceScope(ctx.user, ctx.clientId, this.name);
     this.stream = directStream(socket);
+    this.standing = ctx.standing ?? { claimed: false };
   }
 
   get room(): string {
     return this.ctx.room;
+  }
+
+  /** Who this socket is, for room access (members, bans, slow mode). */
+  get actor(): Actor {
+    return { user: this.ctx.user, guest: this.ctx.guest };
+  }
+
+  /** The room changed (settings, roles; see RoomControl): later posts follow its new standing. */
+  setStanding(standing: RoomStanding): void {
+    this.standing = standing;
   }
 
   /**
@@ -318,7 +334,26 @@ export class RoomConsumer implements Channel {
     this.post(frame.message, frame.nonce);
   }
 
+  /** Posts, after slow mode (claimed rooms that have it) lets the message through. */
   private post(message: string, nonce: string | undefined): void {
+    const { standing } = this;
+    if (!standing.claimed || standing.slowModeMs <= 0) {
+      this.publish(message, nonce);
+      return;
+    }
+    slowModeWait(this.ctx.backend.rooms, this.ctx.room, standing, this.actor).then(
+      (wait) => {
+        if (wait > 0) this.refuse('rate_limited', slowModeReason(standing, wait), nonce, wait);
+        else this.publish(message, nonce);
+      },
+      (error: unknown) => {
+        this.log.warn({ err: error }, 'slow mode not checked');
+        this.refuse('unavailable', 'The message was not stored; send it again.', nonce);
+      },
+    );
+  }
+
+  private publish(message: string, nonce: string | undefined): void {
     const { room, user, guest, publisher } = this.ctx;
     const origin = nonce === undefined ? { sender: this.name } : { sender: this.name, nonce, scope: this.scope };
     const draft = guest === undefined ? { room, user, message } : { room, user, guest, message };

@@ -1,4 +1,4 @@
-import { ChatMessage, ERRORS, MessagesPage, RoomsList, type ErrorCode } from '@roomcast/protocol';
+import { ChatMessage, Directory, ERRORS, MessagesPage, type ErrorCode } from '@roomcast/protocol';
 
 /**
  * Pieces of route schemas that describe answers for the OpenAPI document (`/docs`). Fastify
@@ -21,7 +21,7 @@ function open(schema: Schema): Schema {
 /** A stored message, as `POST` answers it and history lists it. */
 export const MessageAnswer = open(ChatMessage);
 export const MessagesPageAnswer = open(MessagesPage);
-export const RoomsListAnswer = open(RoomsList);
+export const DirectoryAnswer = open(Directory);
 
 /**
  * The error answers a route may give, one entry per status, each listing its codes (as an enum)

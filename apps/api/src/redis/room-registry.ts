@@ -6,6 +6,7 @@ import {
   PAGE_SIZE,
   decodeCursor,
   encodeCursor,
+  busiestFirst,
   matchesQuery,
   memberKey,
   type DirectoryPage,
@@ -247,11 +248,15 @@ export class RedisRoomRegistry implements RoomRegistry {
   async directory(q: string, raw: string | undefined): Promise<DirectoryPage> {
     const cursor = decodeCursor(raw);
     if (!cursor) return { rooms: [], cursor: null };
-    if (cursor.phase === 'p') return this.publicPage(q, cursor.at);
-    return this.onlinePage(q, cursor.at === '' ? '0' : cursor.at);
+    if (cursor.phase === 'o') return this.onlinePage(q, cursor.at === '' ? '0' : cursor.at);
+    const page = await this.publicPage(q, cursor.at);
+    if (page.cursor !== null) return page;
+    // The public rooms ended on this page: the first rooms with someone online follow on it.
+    const online = await this.onlinePage(q, '0');
+    return { rooms: [...page.rooms, ...online.rooms], cursor: online.cursor };
   }
 
-  /** Public rooms after `after` by name; a page reads at most SCAN_COUNT names, whatever `q` matches. */
+  /** Public rooms after `after` by name (`cursor` null once they end); a page reads at most SCAN_COUNT names, whatever `q` matches. */
   private async publicPage(q: string, after: string): Promise<DirectoryPage> {
     const names = await this.redis.zrangebylex(PUBLIC_ROOMS_KEY, after === '' ? '-' : `(${after}`, '+', 'LIMIT', 0, SCAN_COUNT);
     const matching = names.filter((room) => matchesQuery(room, q)).slice(0, PAGE_SIZE);
@@ -268,7 +273,7 @@ export class RedisRoomRegistry implements RoomRegistry {
     // Where this page stopped reading: after its last match, or after every name read.
     const last = matching.length === PAGE_SIZE ? matching.at(-1)! : names.at(-1);
     const more = matching.length === PAGE_SIZE || names.length === SCAN_COUNT;
-    return { rooms, cursor: more && last !== undefined ? encodeCursor({ phase: 'p', at: last }) : encodeCursor({ phase: 'o', at: '0' }) };
+    return { rooms, cursor: more && last !== undefined ? encodeCursor({ phase: 'p', at: last }) : null };
   }
 
   /** Rooms with someone online that nobody claimed (claimed public ones were listed already; others are hidden). */
@@ -279,7 +284,10 @@ export class RedisRoomRegistry implements RoomRegistry {
       if (matchesQuery(flat[i]!, q)) candidates.push({ room: flat[i]!, online: Number(flat[i + 1]) });
     }
     const claimed = await Promise.all(candidates.map(({ room }) => this.redis.exists(roomMetaKey(room))));
-    const rooms = candidates.filter((_, i) => claimed[i] === 0).map(({ room, online }) => ({ room, topic: '', members: 0, online }));
+    const rooms = candidates
+      .filter((_, i) => claimed[i] === 0)
+      .map(({ room, online }) => ({ room, topic: '', members: 0, online }))
+      .sort(busiestFirst);
     return { rooms, cursor: next === '0' ? null : encodeCursor({ phase: 'o', at: next }) };
   }
 

@@ -4,6 +4,7 @@ import {
   AUDIT_KEPT,
   PAGE_SIZE,
   decodeCursor,
+  busiestFirst,
   encodeCursor,
   matchesQuery,
   memberKey,
@@ -150,14 +151,19 @@ export class MemoryRoomRegistry implements RoomRegistry {
         const claimed = this.rooms.get(room)!;
         return { room, topic: claimed.record.topic, members: claimed.members.size, online: online.get(room) ?? 0 };
       });
-      const next = names.length > PAGE_SIZE ? encodeCursor({ phase: 'p', at: page.at(-1)! }) : encodeCursor({ phase: 'o', at: '0' });
-      return { rooms, cursor: next };
+      if (names.length > PAGE_SIZE) return { rooms, cursor: encodeCursor({ phase: 'p', at: page.at(-1)! }) };
+      // The public rooms ended on this page: the first rooms with someone online follow on it.
+      const first = this.onlinePage(q, online, 0);
+      return { rooms: [...rooms, ...first.rooms], cursor: first.cursor };
     }
+    return this.onlinePage(q, online, Number(cursor.at) || 0);
+  }
+
+  private onlinePage(q: string, online: Map<string, number>, start: number): DirectoryPage {
     const unclaimed = [...online.keys()].filter((room) => !this.rooms.has(room) && matchesQuery(room, q)).sort();
-    const start = Number(cursor.at) || 0;
     const page = unclaimed.slice(start, start + PAGE_SIZE);
     return {
-      rooms: page.map((room) => ({ room, topic: '', members: 0, online: online.get(room) ?? 0 })),
+      rooms: page.map((room) => ({ room, topic: '', members: 0, online: online.get(room) ?? 0 })).sort(busiestFirst),
       cursor: start + PAGE_SIZE < unclaimed.length ? encodeCursor({ phase: 'o', at: String(start + PAGE_SIZE) }) : null,
     };
   }

@@ -94,6 +94,9 @@ export const banTarget = (user: string | null, guest?: string): string | undefin
 /** Whether a room name contains the search text, any case. */
 export const matchesQuery = (room: string, q: string): boolean => q === '' || room.toLowerCase().includes(q.toLowerCase());
 
+/** Rooms with more people online first, then by name. */
+export const busiestFirst = (a: DirectoryRoom, b: DirectoryRoom): number => b.online - a.online || a.room.localeCompare(b.room);
+
 /** A directory cursor: the phase (`p`ublic rooms by name, `o`nline unclaimed rooms) and where in it. */
 export interface DirectoryCursor {
   phase: 'p' | 'o';

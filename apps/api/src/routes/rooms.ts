@@ -8,36 +8,42 @@ import {
   messageTextProblem,
   VIA_API,
   pageLimit,
+  DirectoryQuery,
+  type Directory,
   type MessagesPage,
-  type RoomsList,
 } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
-import { MessageAnswer, MessagesPageAnswer, RoomsListAnswer, SECURITY, refusals } from '../openapi/route-docs.js';
+import { DirectoryAnswer, MessageAnswer, MessagesPageAnswer, SECURITY, refusals } from '../openapi/route-docs.js';
 import { idempotencyKeyOf, publishRefusal, type Published } from '../rooms/publisher.js';
 import type { MessageDraft } from '../history/room-history.js';
 import { tokenUser } from '../identity/identity.js';
 import { looksLikeJwt } from '../identity/tokens.js';
 import { bearerToken } from '../security/api-keys.js';
 import { originAllowed } from '../security/origin.js';
+import { decodeCursor } from '../registry/room-registry.js';
+import { checkRoomAccess, keyActor, requireRoomReader, slowModeReason, slowModeWait, type Actor } from '../rooms/access.js';
 import { presentedApiKey, requireReader, requireRoom } from './guards.js';
 
 /**
  * Who is publishing over HTTP: an API key's service (`via: "api"`), a connection token's user,
  * or a logged-in user from an allowed origin. A dead session is refused, never a guest.
  */
-async function publisherOf(request: FastifyRequest): Promise<{ draft: Pick<MessageDraft, 'user' | 'via'>; identity: string }> {
+async function publisherOf(request: FastifyRequest): Promise<{ draft: Pick<MessageDraft, 'user' | 'via'>; identity: string; actor: Actor }> {
   const bearer = bearerToken(request.headers.authorization);
   if (bearer !== undefined && looksLikeJwt(bearer)) {
     const user = await tokenUser(request.server, bearer, (request.params as { room?: string }).room);
-    return { draft: { user }, identity: `token:${user.toLowerCase()}` };
+    return { draft: { user }, identity: `token:${user.toLowerCase()}`, actor: { user } };
   }
   const key = presentedApiKey(request);
-  if (key) return { draft: { user: key.name, via: VIA_API }, identity: `key:${key.name}` };
+  if (key) {
+    return { draft: { user: key.name, via: VIA_API }, identity: `key:${key.name}`, actor: keyActor(key) };
+  }
   if (request.sessionExpired) throw httpError('session_expired');
   if (request.user) {
     if (!originAllowed(request, request.server.config)) throw httpError('forbidden_origin');
-    return { draft: { user: request.user.username }, identity: `user:${request.user.username.toLowerCase()}` };
+    const { username } = request.user;
+    return { draft: { user: username }, identity: `user:${username.toLowerCase()}`, actor: { user: username } };
   }
   throw httpError('unauthorized');
 }
@@ -82,12 +88,14 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
         body: PostMessageBody,
         response: {
           201: { description: 'The stored message (the same shape as the socket\'s `chat.message` frame).', ...MessageAnswer },
-          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'session_expired', 'forbidden_origin', 'too_large', 'too_long', 'rate_limited', 'unavailable', 'unconfirmed'),
+          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'session_expired', 'forbidden_origin', 'forbidden', 'banned', 'too_large', 'too_long', 'rate_limited', 'unavailable', 'unconfirmed'),
         },
       },
     },
     async (request, reply) => {
-      const { draft: author, identity } = await publisherOf(request);
+      const { draft: author, identity, actor } = await publisherOf(request);
+      const { room } = request.params;
+      const standing = await checkRoomAccess(app.backend.rooms, room, actor);
       const idempotencyKey = idempotencyKeyHeader(request);
       const { message } = request.body;
       if (message.length > MAX_MESSAGE_LENGTH) throw httpError('too_long', `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`);
@@ -98,9 +106,11 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
         const decision = await app.backend.limiter.take(`publish:${identity}`, rate, rate * 2);
         if (!decision.allowed) throw httpError('rate_limited', undefined, Math.ceil(decision.retryAfterMs / 1000));
       }
+      const wait = await slowModeWait(app.backend.rooms, room, standing, actor);
+      if (wait > 0) throw Object.assign(httpError('rate_limited', slowModeReason(standing, wait), Math.ceil(wait / 1000)), { retryAfterMs: wait });
       let published: Published;
       try {
-        const draft = { room: request.params.room, ...author, message };
+        const draft = { room, ...author, message };
         published = await app.publisher.publish(draft, {}, idempotencyKey && idempotencyKeyOf(identity, idempotencyKey));
       } catch (error) {
         // `unconfirmed` when the message may have been stored: resend with the same Idempotency-Key.
@@ -117,7 +127,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { room: string }; Querystring: MessagesQuery }>(
     '/rooms/:room/messages',
     {
-      preValidation: [requireRoom, requireReader],
+      preValidation: [requireRoom, requireReader, requireRoomReader],
       schema: {
         tags: ['rooms'],
         summary: 'Read a page of a room\'s history',
@@ -128,7 +138,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
         querystring: MessagesQuery,
         response: {
           200: { description: 'A page of messages, oldest first.', ...MessagesPageAnswer },
-          ...refusals('invalid_room', 'invalid_query', 'login_required', 'unauthorized'),
+          ...refusals('invalid_room', 'invalid_query', 'login_required', 'unauthorized', 'session_expired', 'forbidden', 'banned'),
         },
       },
     },
@@ -142,11 +152,19 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
 
   const roomsSchema = {
     tags: ['rooms'],
-    summary: 'List the rooms with someone online',
+    summary: 'The directory: public rooms, and rooms with someone online',
+    description:
+      'Public rooms whose name contains `q` (any case), by name, then rooms nobody claimed with someone online. Private and unlisted rooms are never listed. Pass the answer\'s `cursor` back for the next page; `null` means the last page.',
     security: SECURITY.anyone,
-    response: { 200: { description: 'Rooms with someone online, across all nodes.', ...RoomsListAnswer }, ...refusals('login_required', 'unauthorized') },
+    querystring: DirectoryQuery,
+    response: {
+      200: { description: 'One page of the directory.', ...DirectoryAnswer },
+      ...refusals('invalid_query', 'login_required', 'unauthorized'),
+    },
   };
-  app.get('/rooms', { preValidation: [requireReader], schema: roomsSchema }, async (): Promise<RoomsList> => ({
-    rooms: await app.backend.presence.rooms(),
-  }));
+  app.get<{ Querystring: DirectoryQuery }>('/rooms', { preValidation: [requireReader], schema: roomsSchema }, async (request): Promise<Directory> => {
+    const { q = '', cursor } = request.query;
+    if (!decodeCursor(cursor)) throw httpError('invalid_query', '"cursor" must be a cursor from a previous page.');
+    return app.backend.rooms.directory(q, cursor);
+  });
 }

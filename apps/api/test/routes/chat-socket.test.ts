@@ -223,7 +223,7 @@ describe('chat socket: presence', () => {
     const third = await TestSocket.open(node.url, 'kitchen');
 
     const rooms = await (await fetch(`${node.url}/rooms`)).json();
-    expect(rooms).toEqual({ rooms: [{ room: 'lobby', online: 2 }, { room: 'kitchen', online: 1 }] });
+    expect(rooms).toMatchObject({ rooms: [{ room: 'lobby', online: 2 }, { room: 'kitchen', online: 1 }] });
 
     await second.close();
     await first.waitFor((frame) => frame.type === 'presence' && frame.anonymous === 1 && first.frames.some((f) => f.type === 'presence' && f.anonymous === 2), 'leaver dropped');
