@@ -46,6 +46,12 @@ export async function checkRoomAccess(registry: RoomRegistry, room: string, acto
 /** The actor of an API key: its service, scoped to its rooms when it is. */
 export const keyActor = (key: Pick<ApiKey, 'name' | 'rooms'>): Actor => ({ user: key.name, key: { name: key.name, ...(key.rooms ? { rooms: key.rooms } : {}) } });
 
+/** Whether `error` is a refusal of `checkRoomAccess` (`forbidden` or `banned`). */
+export const isRoomRefusal = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'forbidden' || code === 'banned';
+};
+
 /**
  * Who an HTTP request is, for access: a connection token's user (`Authorization: Bearer JWT`), an
  * API key, the session's user, or an anonymous guest. A dead session is refused, never a guest.

@@ -2,7 +2,7 @@ import { CLOSE } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Channel, ChannelLayer, GroupEvent } from '../layer/channel-layer.js';
 import type { RoomRegistry, RoomStanding } from '../registry/room-registry.js';
-import { actorName, checkRoomAccess, type Actor } from './access.js';
+import { actorName, checkRoomAccess, isRoomRefusal, type Actor } from './access.js';
 
 /** A room socket as room control sees it (a RoomConsumer). */
 export interface ControlledSocket {
@@ -82,9 +82,8 @@ export class RoomControl implements Channel {
     try {
       socket.setStanding(await checkRoomAccess(this.registry, socket.room, socket.actor));
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code === 'banned' || code === 'forbidden') socket.close(CLOSE.forbidden, code);
-      else throw error;
+      if (!isRoomRefusal(error)) throw error;
+      socket.close(CLOSE.forbidden, (error as { code: string }).code);
     }
   }
 }

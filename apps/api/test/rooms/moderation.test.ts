@@ -125,7 +125,7 @@ describe('moderation on two nodes over Redis', () => {
     bob.send({ type: 'chat.message', message: 'first', nonce: 'b1' });
     await bob.waitFor((frame) => frame.type === 'chat.message' && frame.message === 'first', 'the first message');
     bob.send({ type: 'chat.message', message: 'too soon', nonce: 'b2' });
-    const refused = await bob.waitFor<{ type: 'error'; code: string; retryAfterMs: number; nonce: string }>(
+    const refused = await bob.waitFor<{ type: 'error'; code: string; reason: string; retryAfterMs: number; nonce: string }>(
       (frame) => frame.type === 'error' && frame.nonce === 'b2',
       'the slow-mode refusal',
     );
