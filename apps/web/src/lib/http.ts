@@ -19,7 +19,7 @@ const isErrorBody = (value: unknown): value is ErrorBody =>
  * One HTTP call to the API, same origin (the session cookie goes along). Resolves with the JSON
  * body, `undefined` for 204; rejects with an ApiError whose message a person can read.
  */
-export async function requestJson<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function requestJson<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, {
