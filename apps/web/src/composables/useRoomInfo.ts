@@ -1,7 +1,8 @@
 import type { Role, RoomInfo } from '@roomcast/protocol';
-import { computed, shallowRef, type Ref } from 'vue';
+import { computed, shallowRef, watch, type Ref } from 'vue';
+import { useRoute, useRouter } from 'vue-router';
 import { ApiError } from '../lib/http.js';
-import { fetchRoom } from '../lib/rooms-api.js';
+import { fetchRoom, joinRoom } from '../lib/rooms-api.js';
 
 /**
  * A room's owner, settings and members (`GET /rooms/ROOM`), and my role in it. `unclaimed` when
@@ -39,3 +40,29 @@ export function useRoomInfo(room: string, me: Ref<string | null>) {
 }
 
 export type UseRoomInfo = ReturnType<typeof useRoomInfo>;
+
+/**
+ * An invite link (`/chat/ROOM/?invite=TOKEN`): once the reader is signed in, joins the room with
+ * the token, drops it from the address and calls `joined`. Answers why it did not work, if not.
+ */
+export function useInviteLink(room: string, me: Ref<string | null>, joined: () => void): Readonly<Ref<string | undefined>> {
+  const route = useRoute();
+  const router = useRouter();
+  const problem = shallowRef<string | undefined>();
+  watch(
+    [() => route.query.invite, me],
+    async ([token, who]) => {
+      if (typeof token !== 'string' || who === null) return;
+      try {
+        await joinRoom(room, token);
+        await router.replace({ query: {} });
+        problem.value = undefined;
+        joined();
+      } catch (failure) {
+        problem.value = `The invite did not work: ${failure instanceof Error ? failure.message : String(failure)}`;
+      }
+    },
+    { immediate: true },
+  );
+  return problem;
+}
