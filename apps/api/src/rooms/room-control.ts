@@ -69,21 +69,25 @@ export class RoomControl implements Channel {
   }
 
   private async apply(event: RoomControlEvent): Promise<void> {
-    const refreshing: Array<Promise<void>> = [];
+    // A refresh looks each person up once, however many sockets (tabs, nodes' worth) they have.
+    const refreshing = new Map<string | undefined, ControlledSocket[]>();
     for (const socket of this.sockets()) {
       if (socket.room !== event.room) continue;
-      if (event.close && actorName(socket.actor) === event.close.target) socket.close(CLOSE.forbidden, event.close.reason);
-      else if (event.refresh) refreshing.push(this.refresh(socket));
+      const name = actorName(socket.actor);
+      if (event.close && name === event.close.target) socket.close(CLOSE.forbidden, event.close.reason);
+      else if (event.refresh) refreshing.set(name, [...(refreshing.get(name) ?? []), socket]);
     }
-    await Promise.all(refreshing);
+    await Promise.all([...refreshing.values()].map((sockets) => this.refresh(event.room, sockets)));
   }
 
-  private async refresh(socket: ControlledSocket): Promise<void> {
+  /** Looks one person's standing up again and hands it to their sockets, or closes them when refused. */
+  private async refresh(room: string, sockets: ControlledSocket[]): Promise<void> {
     try {
-      socket.setStanding(await checkRoomAccess(this.registry, socket.room, socket.actor));
+      const standing = await checkRoomAccess(this.registry, room, sockets[0]!.actor);
+      for (const socket of sockets) socket.setStanding(standing);
     } catch (error) {
       if (!isRoomRefusal(error)) throw error;
-      socket.close(CLOSE.forbidden, (error as { code: string }).code);
+      for (const socket of sockets) socket.close(CLOSE.forbidden, (error as { code: string }).code);
     }
   }
 }
