@@ -58,6 +58,9 @@ describe('private rooms and direct conversations, on two nodes over Redis', () =
     expect((await postWithKey(b, 'secret', SCOPED_KEY, 'scoped')).status).toBe(201);
     expect(await postWithKey(a, 'lobby', SCOPED_KEY, 'out of scope')).toMatchObject({ status: 403, body: { code: 'forbidden' } });
     await owner.waitFor((frame) => frame.type === 'chat.message' && frame.message === 'scoped', 'the scoped key\'s message');
+    const bearer = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+    expect((await call(a, 'GET', '/rooms/secret/messages', undefined, bearer(SCOPED_KEY))).status).toBe(200);
+    expect(await call(a, 'GET', '/rooms/secret/messages', undefined, bearer(API_KEY))).toMatchObject({ status: 403, body: { code: 'forbidden' } });
     expect(owner.messages.map((m) => m.message)).not.toContain('unscoped');
 
     // Unclaimed rooms are as open as before.
