@@ -3,11 +3,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Redis, Result } from 'ioredis';
 import {
   AUDIT_KEPT,
-  PAGE_SIZE,
-  decodeCursor,
-  encodeCursor,
-  busiestFirst,
-  matchesQuery,
   memberKey,
   type DirectoryPage,
   type RoomRecord,
@@ -16,7 +11,6 @@ import {
   type RoomStanding,
 } from '../registry/room-registry.js';
 import {
-  ONLINE_ROOMS_KEY,
   PUBLIC_ROOMS_KEY,
   roomAuditKey,
   roomBansKey,
@@ -28,6 +22,7 @@ import {
   roomTrimmedKey,
   userRoomsKey,
 } from './keys.js';
+import { directoryPage } from './room-directory.js';
 
 /**
  * Claims a room unless it has an owner: the settings and the first members in one step, so two
@@ -83,14 +78,11 @@ function parseMember(value: string): RoomMember | undefined {
 }
 const isVisibility = (value: unknown): value is Visibility => VISIBILITIES.includes(value as Visibility);
 
-/** Claimed rooms this node has seen, so the idle expiry keeps them without asking Redis (bounded by rooms people claimed). */
-const SCAN_COUNT = 100;
 
 /**
  * The registry on Redis: per claimed room a settings hash, a members hash, a bans set, invite
  * keys and slow-mode keys that expire by themselves, and a capped audit list; one sorted set of
- * public rooms for the directory, paged by name (ZRANGEBYLEX), and the presence's online-rooms
- * set walked with ZSCAN for the rooms nobody claimed. No reply is larger than a page.
+ * public rooms for the directory (see room-directory.ts).
  */
 export class RedisRoomRegistry implements RoomRegistry {
   private readonly claimedHere = new Set<string>();
@@ -245,50 +237,8 @@ export class RedisRoomRegistry implements RoomRegistry {
     return entries;
   }
 
-  async directory(q: string, raw: string | undefined): Promise<DirectoryPage> {
-    const cursor = decodeCursor(raw);
-    if (!cursor) return { rooms: [], cursor: null };
-    if (cursor.phase === 'o') return this.onlinePage(q, cursor.at === '' ? '0' : cursor.at);
-    const page = await this.publicPage(q, cursor.at);
-    if (page.cursor !== null) return page;
-    // The public rooms ended on this page: the first rooms with someone online follow on it.
-    const online = await this.onlinePage(q, '0');
-    return { rooms: [...page.rooms, ...online.rooms], cursor: online.cursor };
-  }
-
-  /** Public rooms after `after` by name (`cursor` null once they end); a page reads at most SCAN_COUNT names, whatever `q` matches. */
-  private async publicPage(q: string, after: string): Promise<DirectoryPage> {
-    const names = await this.redis.zrangebylex(PUBLIC_ROOMS_KEY, after === '' ? '-' : `(${after}`, '+', 'LIMIT', 0, SCAN_COUNT);
-    const matching = names.filter((room) => matchesQuery(room, q)).slice(0, PAGE_SIZE);
-    const rooms = await Promise.all(
-      matching.map(async (room) => {
-        const [topic, members, online] = await Promise.all([
-          this.redis.hget(roomMetaKey(room), 'topic'),
-          this.redis.hlen(roomMembersKey(room)),
-          this.redis.zscore(ONLINE_ROOMS_KEY, room),
-        ]);
-        return { room, topic: topic ?? '', members, online: Number(online ?? 0) };
-      }),
-    );
-    // Where this page stopped reading: after its last match, or after every name read.
-    const last = matching.length === PAGE_SIZE ? matching.at(-1)! : names.at(-1);
-    const more = matching.length === PAGE_SIZE || names.length === SCAN_COUNT;
-    return { rooms, cursor: more && last !== undefined ? encodeCursor({ phase: 'p', at: last }) : null };
-  }
-
-  /** Rooms with someone online that nobody claimed (claimed public ones were listed already; others are hidden). */
-  private async onlinePage(q: string, scanCursor: string): Promise<DirectoryPage> {
-    const [next, flat] = await this.redis.zscan(ONLINE_ROOMS_KEY, scanCursor, 'COUNT', SCAN_COUNT);
-    const candidates: Array<{ room: string; online: number }> = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      if (matchesQuery(flat[i]!, q)) candidates.push({ room: flat[i]!, online: Number(flat[i + 1]) });
-    }
-    const claimed = await Promise.all(candidates.map(({ room }) => this.redis.exists(roomMetaKey(room))));
-    const rooms = candidates
-      .filter((_, i) => claimed[i] === 0)
-      .map(({ room, online }) => ({ room, topic: '', members: 0, online }))
-      .sort(busiestFirst);
-    return { rooms, cursor: next === '0' ? null : encodeCursor({ phase: 'o', at: next }) };
+  directory(q: string, cursor: string | undefined): Promise<DirectoryPage> {
+    return directoryPage(this.redis, q, cursor);
   }
 
   isClaimed(room: string): boolean {
