@@ -20,6 +20,8 @@ import healthRoutes from './routes/health.js';
 import roomRoutes from './routes/rooms.js';
 import roomAdminRoutes from './routes/room-admin.js';
 import moderationRoutes from './routes/moderation.js';
+import messageRoutes from './routes/messages.js';
+import readRoutes from './routes/reads.js';
 import './types.js';
 
 export type { Config } from './config.js';
@@ -135,6 +137,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(roomRoutes);
   await app.register(roomAdminRoutes);
   await app.register(moderationRoutes);
+  await app.register(messageRoutes);
+  await app.register(readRoutes);
   await app.register(chatSocketRoutes);
   if (config.webRoot !== undefined) await app.register(staticPlugin, { root: config.webRoot });
   return app;

@@ -11,6 +11,8 @@ import { MemoryPresence } from './presence/memory.js';
 import type { Presence } from './presence/presence.js';
 import { MemoryRoomRegistry } from './registry/memory.js';
 import type { RoomRegistry } from './registry/room-registry.js';
+import { MemoryReadStore } from './reads/memory.js';
+import type { ReadStore } from './reads/read-store.js';
 
 export type BackendKind = 'memory' | 'redis';
 
@@ -25,6 +27,8 @@ export interface Backend {
   readonly limiter: RateLimiter;
   /** Claimed rooms: owners, members, bans, invites, slow mode, audit, the directory. */
   readonly rooms: RoomRegistry;
+  /** Read positions and room readers (unread counts, mentions). */
+  readonly reads: ReadStore;
   /**
    * Whether the backend can take writes now (`/readyz`): `ready`, or why not. A Redis that
    * answers PING but is out of memory refuses every publish, so it is not ready.
@@ -47,6 +51,7 @@ export function createMemoryBackend({ config, log, metrics }: BackendContext): B
   const rooms = new MemoryRoomRegistry(() => presence.rooms());
   const history = new MemoryRoomHistory(layer, config.historyLimit, { idleTtlMs: config.roomIdleTtlMs, claimed: rooms });
   const limiter = new MemoryRateLimiter();
+  const reads = new MemoryReadStore();
   return {
     kind: 'memory',
     nodeId: layer.nodeId,
@@ -55,9 +60,10 @@ export function createMemoryBackend({ config, log, metrics }: BackendContext): B
     presence,
     limiter,
     rooms,
+    reads,
     ready: async () => true,
     async close() {
-      await Promise.all([history.close(), presence.close(), limiter.close(), rooms.close()]);
+      await Promise.all([history.close(), presence.close(), limiter.close(), rooms.close(), reads.close()]);
       await layer.close();
     },
   };

@@ -18,6 +18,8 @@ export const REPLAY_ACK_TIMEOUT_MS = 10_000;
 /** One message ready to write: its ID and its frame's text, made once. */
 export interface ReplayFrame {
   id: string;
+  /** The frame's type: a chat-only socket skips changes. */
+  type: string;
   frame: string;
   /** Who sent it with which nonce (shared catch-ups only): their own socket's copy carries it. */
   sender?: { scope: string; nonce: string };
@@ -71,6 +73,8 @@ export class Replays {
     write: (text: string) => boolean,
     /** The socket's nonce scope: its own messages are replayed with their nonce. */
     scope?: string,
+    /** Which frame types the socket gets (default: all); the others are skipped, not sent. */
+    wants?: (type: string) => boolean,
   ): Promise<ReplayOutcome> {
     const { history } = this.settings;
     const start = await this.start(room, since);
@@ -87,6 +91,7 @@ export class Replays {
         if (first) complete &&= page.complete;
         let bytes = 0;
         for (const message of page.messages) {
+          if (wants && !wants(message.type)) continue;
           const frame = serializeFrame(message);
           if (!write(frame)) return isOpen(socket) ? { state: 'too-slow' } : { state: 'closed' };
           bytes += Buffer.byteLength(frame);
@@ -141,7 +146,7 @@ export class Replays {
       const page = await this.settings.history.readAfter(room, after, MAX_PAGE_MESSAGES, EVERY_SENDER);
       if (first) complete &&= page.complete;
       for (const { nonce, nonceScope, ...message } of page.messages) {
-        const frame = { id: message.id, frame: serializeFrame(message) };
+        const frame = { id: message.id, type: message.type, frame: serializeFrame(message) };
         frames.push(nonce === undefined || nonceScope === undefined ? frame : { ...frame, sender: { scope: nonceScope, nonce } });
       }
       if (page.messages.length < MAX_PAGE_MESSAGES) break;

@@ -19,10 +19,11 @@ import type { MessageBudgets } from '../limits/message-budgets.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import { presenceName } from '../presence/presence.js';
 import type { Metrics } from '../metrics.js';
-import { nonceKey, nonceScope, publishRefusal, type Publisher } from '../rooms/publisher.js';
-import { slowModeReason, slowModeWait, type Actor } from '../rooms/access.js';
+import { nonceScope, type Publisher } from '../rooms/publisher.js';
+import type { Actor } from '../rooms/access.js';
 import type { RoomStanding } from '../registry/room-registry.js';
 import type { Replays } from './replay.js';
+import { SocketSends } from './socket-sends.js';
 import { directStream, sharedTextFrame } from './wire.js';
 
 export interface ConsumerContext {
@@ -108,6 +109,8 @@ export class RoomConsumer implements Channel {
   protected readonly full: boolean = true;
   private lastTypingAt = 0;
   private standing: RoomStanding;
+  /** Publishes what the socket sends: messages, and changes to messages. */
+  private readonly sends: SocketSends;
 
   constructor(
     private readonly socket: WebSocket,
@@ -120,6 +123,13 @@ export class RoomConsumer implements Channel {
     this.scope = nonceScope(ctx.user, ctx.clientId, this.name);
     this.stream = directStream(socket);
     this.standing = ctx.standing ?? { claimed: false };
+    this.sends = new SocketSends(ctx, this.name, this.scope, {
+      sendText: (text) => this.sendText(text),
+      refuse: (code, reason, nonce, retryAfterMs) => this.refuse(code, reason, nonce, retryAfterMs),
+      log: () => this.log,
+      standing: () => this.standing,
+      actor: () => this.actor,
+    });
   }
 
   get room(): string {
@@ -191,7 +201,8 @@ export class RoomConsumer implements Channel {
    */
   private async resume(since: string): Promise<void> {
     const { replays, room, ip } = this.ctx;
-    const outcome = await replays.paced(room, since, ip, this.socket, (text) => this.sendText(text), this.scope);
+    const wants = this.full ? undefined : (type: string) => this.wants(type);
+    const outcome = await replays.paced(room, since, ip, this.socket, (text) => this.sendText(text), this.scope, wants);
     if (outcome.state === 'closed') return;
     if (outcome.state === 'too-slow') {
       this.tooSlow('resume not acknowledged in time');
@@ -251,6 +262,7 @@ export class RoomConsumer implements Channel {
     // a send whose confirmation was lost in the gap is confirmed now.
     const { frames, complete } = await this.ctx.replays.sharedCatchUp(this.ctx.room, since);
     for (const frame of frames) {
+      if (!this.wants(frame.type)) continue;
       if (frame.sender?.scope === this.scope) this.sendText(withNonce(frame.frame, frame.sender.nonce));
       else this.sendShared(frame);
     }
@@ -279,12 +291,13 @@ export class RoomConsumer implements Channel {
     }
     if (event.sender === this.name && event.skipSender) return;
     const isChat = event.type === SERVER_FRAME.chatMessage;
-    if (isChat && this.resumedThrough !== undefined && event.id !== undefined) {
+    // Messages and changes to them share the log's one sequence: both are deduplicated by ID.
+    if (this.resumedThrough !== undefined && event.id !== undefined) {
       if (compareMessageIds(event.id, this.resumedThrough) <= 0) return;
       // Events arrive in log order: once past the resume point, no later one can be a duplicate.
       this.resumedThrough = undefined;
     }
-    if (isChat && event.id !== undefined) this.lastSentId = event.id;
+    if (event.id !== undefined) this.lastSentId = event.id;
     // Only the sender's own copy differs (it carries the nonce); every other copy is one shared buffer.
     const sent =
       event.nonce !== undefined && event.sender === this.name ? this.sendText(withNonce(event.frame, event.nonce)) : this.sendShared(event);
@@ -307,7 +320,7 @@ export class RoomConsumer implements Channel {
   /** Handles one text frame. Never throws: every refusal is an error frame, the socket stays open. */
   receive(text: string): void {
     const parsed = parseClientFrame(text);
-    const nonce = parsed.ok ? (parsed.value.kind === 'chat' ? parsed.value.nonce : undefined) : parsed.nonce;
+    const nonce = parsed.ok ? ('nonce' in parsed.value ? parsed.value.nonce : undefined) : parsed.nonce;
     const decision = this.bucket?.take();
     if (decision && !decision.allowed) {
       this.refuse('rate_limited', `At most ${this.ctx.config.socketRate} messages a second; slow down.`, nonce, decision.retryAfterMs);
@@ -322,59 +335,18 @@ export class RoomConsumer implements Channel {
       this.typing();
       return;
     }
-    if (frame.kind !== 'chat') {
+    if (frame.kind === 'ping') {
       this.sendText(PONG);
       return;
     }
+    // Edits, deletions and reactions spend the same budgets as messages.
     const overBudget = this.ctx.budgets.take(this.ctx.ip, this.ctx.user);
     if (overBudget) {
       this.refuse('rate_limited', overBudget.reason, nonce, overBudget.retryAfterMs);
       return;
     }
-    this.post(frame.message, frame.nonce);
-  }
-
-  /** Posts, after slow mode (claimed rooms that have it) lets the message through. */
-  private post(message: string, nonce: string | undefined): void {
-    const { standing } = this;
-    if (!standing.claimed || standing.slowModeMs <= 0) {
-      this.publish(message, nonce);
-      return;
-    }
-    slowModeWait(this.ctx.backend.rooms, this.ctx.room, standing, this.actor).then(
-      (wait) => {
-        if (wait > 0) this.refuse('rate_limited', slowModeReason(standing, wait), nonce, wait);
-        else this.publish(message, nonce);
-      },
-      (error: unknown) => {
-        this.log.warn({ err: error }, 'slow mode not checked');
-        this.refuse('unavailable', 'The message was not stored; send it again.', nonce);
-      },
-    );
-  }
-
-  private publish(message: string, nonce: string | undefined): void {
-    const { room, user, guest, publisher } = this.ctx;
-    const origin = nonce === undefined ? { sender: this.name } : { sender: this.name, nonce, scope: this.scope };
-    const draft = guest === undefined ? { room, user, message } : { room, user, guest, message };
-    // A nonce seen before (a resend after a reconnect or an `unconfirmed`) is stored once: the
-    // sender gets its confirmation again, the room gets nothing new.
-    publisher
-      .publish(draft, origin, nonce === undefined ? undefined : nonceKey(room, this.scope, nonce))
-      .then(({ message: stored, duplicate }) => {
-        if (duplicate && nonce !== undefined) this.sendText(withNonce(serializeFrame(stored), nonce));
-      })
-      .catch((error: unknown) => {
-        const code = publishRefusal(error);
-        this.log.warn({ err: error, code }, 'publish failed');
-        this.refuse(
-          code,
-          code === 'unavailable'
-            ? 'The message was not stored; send it again.'
-            : 'The message may have been stored; resend it with the same nonce (it is stored at most once).',
-          nonce,
-        );
-      });
+    if (frame.kind === 'chat') this.sends.post(frame.message, frame.nonce, frame.replyTo);
+    else this.sends.change(frame);
   }
 
   private typing(): void {
@@ -386,6 +358,11 @@ export class RoomConsumer implements Channel {
     this.ctx.backend.layer
       .groupSend(this.group, { type: SERVER_FRAME.typing, frame, sender: this.name, skipSender: true })
       .catch((error: unknown) => this.log.debug({ err: error }, 'typing notice not sent'));
+  }
+
+  /** Whether the socket gets frames of this type: every type, or chat messages only (ChatOnlyConsumer). */
+  protected wants(type: string): boolean {
+    return this.full || type === SERVER_FRAME.chatMessage;
   }
 
   private refuse(code: ErrorCode, reason: string, nonce?: string, retryAfterMs?: number): void {

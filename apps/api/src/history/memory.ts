@@ -1,4 +1,12 @@
-import { SERVER_FRAME, compareMessageIds, nextMessageId, serializeFrame, type ChatMessage } from '@roomcast/protocol';
+import {
+  SERVER_FRAME,
+  compareMessageIds,
+  nextMessageId,
+  serializeFrame,
+  type ChatMessage,
+  type MessageState,
+  type RoomEventFrame,
+} from '@roomcast/protocol';
 import { roomGroup, type ChannelLayer } from '../layer/channel-layer.js';
 import { expiresWhenIdle } from '../rooms/idle-rooms.js';
 import { RecentKeys, idempotencyTtlMs, type RecentKeysLimits } from '../rooms/idempotency.js';
@@ -13,7 +21,18 @@ import {
   type ReadBeforeResult,
   type ReplayStart,
   type RoomHistory,
+  type ChangeResult,
 } from './room-history.js';
+import {
+  ChangeRefused,
+  actorName,
+  mergePage,
+  messageState,
+  storedChange,
+  tombstone,
+  type ChangeDraft,
+  type MessageOverlay,
+} from './room-events.js';
 
 /** Whose nonce a stored message carries (see AppendOrigin.scope); never shown publicly. */
 interface SenderNonce {
@@ -22,8 +41,11 @@ interface SenderNonce {
 }
 
 interface RoomLog {
-  /** Oldest first; the kept history is `messages[head..]`, the entries before `head` are trimmed. */
-  messages: ChatMessage[];
+  /**
+   * Oldest first, messages and changes to them; the kept history is `messages[head..]`, the
+   * entries before `head` are trimmed. A deleted message and its edits are taken out.
+   */
+  messages: RoomEventFrame[];
   /** Beside `messages`, index for index: the sender's nonce of each, if it had one. */
   senders: Array<SenderNonce | undefined>;
   head: number;
@@ -32,6 +54,10 @@ interface RoomLog {
   trimmedThrough: string | undefined;
   /** When a message was last stored or a socket was last seen in the room. */
   touchedAt: number;
+  /** Edits, reactions and deletions of kept messages, by message ID (see MessageOverlay). */
+  overlays: Map<string, MessageOverlay>;
+  /** IDs of deleted messages, oldest first: listed as tombstones until trimmed. */
+  tombstones: string[];
 }
 
 export interface MemoryHistoryOptions {
@@ -55,8 +81,8 @@ export function firstAfter(items: ReadonlyArray<{ id: string }>, id: string, low
   return low;
 }
 
-/** Index (from `low`) of the first message whose ID is not less than `id`. */
-function firstNotBefore(messages: ChatMessage[], id: string, low: number): number {
+/** Index (from `low`) of the first item whose ID is not less than `id`. */
+function firstNotBefore(messages: ReadonlyArray<{ id: string }>, id: string, low: number): number {
   let high = messages.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
@@ -101,7 +127,16 @@ export class MemoryRoomHistory implements RoomHistory {
   private log(room: string): RoomLog {
     let log = this.rooms.get(room);
     if (!log) {
-      log = { messages: [], senders: [], head: 0, lastId: undefined, trimmedThrough: undefined, touchedAt: this.now() };
+      log = {
+        messages: [],
+        senders: [],
+        head: 0,
+        lastId: undefined,
+        trimmedThrough: undefined,
+        touchedAt: this.now(),
+        overlays: new Map(),
+        tombstones: [],
+      };
       this.rooms.set(room, log);
     }
     return log;
@@ -116,25 +151,41 @@ export class MemoryRoomHistory implements RoomHistory {
   async appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string, rememberMs?: number): Promise<AppendOnceResult> {
     // Checked and recorded in the same turn as the store: no repeat can slip in between.
     const prior = this.keys.get(key);
-    if (prior !== undefined) return { state: 'duplicate', message: this.find(draft.room, prior) ?? storedMessage(draft, prior) };
+    if (prior !== undefined) return { state: 'duplicate', message: this.findMessage(draft.room, prior) ?? storedMessage(draft, prior) };
     const message = this.store(draft, origin);
     this.keys.set(key, message.id, rememberMs);
     await this.fanOut(message, origin);
     return { state: 'stored', message };
   }
 
-  /** Stores a message (synchronously) and trims the log. */
+  /** Stores a message (synchronously) and trims the log; a reply to a message not kept is refused. */
   private store(draft: MessageDraft, origin: AppendOrigin): ChatMessage {
+    if (draft.replyTo !== undefined && this.findMessage(draft.room, draft.replyTo) === undefined) throw new ChangeRefused('not_found');
     const log = this.log(draft.room);
+    const message = storedMessage(draft, this.nextId(log));
+    this.push(log, message, origin);
+    return message;
+  }
+
+  private nextId(log: RoomLog): string {
     const now = this.now();
-    const message = storedMessage(draft, nextMessageId(log.lastId, now));
-    log.lastId = message.id;
+    log.lastId = nextMessageId(log.lastId, now);
     log.touchedAt = now;
-    log.messages.push(message);
+    return log.lastId;
+  }
+
+  /** Appends an entry, then trims the log to `limit`, forgetting the overlays of what it trims. */
+  private push(log: RoomLog, entry: RoomEventFrame, origin: AppendOrigin): void {
+    log.messages.push(entry);
     log.senders.push(origin.scope !== undefined && origin.nonce !== undefined ? { scope: origin.scope, nonce: origin.nonce } : undefined);
     if (log.messages.length - log.head > this.limit) {
-      log.head = log.messages.length - this.limit;
+      const head = log.messages.length - this.limit;
+      for (let index = log.head; index < head; index += 1) log.overlays.delete(log.messages[index]!.id);
+      log.head = head;
       log.trimmedThrough = log.messages[log.head - 1]!.id;
+      while (log.tombstones.length > 0 && compareMessageIds(log.tombstones[0]!, log.trimmedThrough) <= 0) {
+        log.overlays.delete(log.tombstones.shift()!);
+      }
       // Trimmed entries are dropped in batches: one splice per quarter-limit appends, not one
       // array shift per message (which cost two thirds of an append at the default limit).
       if (log.head >= this.compactAt) {
@@ -143,13 +194,63 @@ export class MemoryRoomHistory implements RoomHistory {
         log.head = 0;
       }
     }
-    return message;
+  }
+
+  async change(draft: ChangeDraft, origin: AppendOrigin = {}, key?: string): Promise<ChangeResult> {
+    // Checked, applied and recorded in one turn: an edit racing a deletion cannot both succeed.
+    const prior = key === undefined ? undefined : this.keys.get(key);
+    if (prior !== undefined) {
+      const first = this.find(draft.room, prior);
+      return { state: 'duplicate', event: first !== undefined && first.type !== SERVER_FRAME.chatMessage ? first : storedChange(draft, prior, draft.kind === 'reaction' ? draft.on : undefined) };
+    }
+    const log = this.rooms.get(draft.room);
+    const target = this.findMessage(draft.room, draft.target);
+    if (log === undefined || target === undefined) throw new ChangeRefused('not_found');
+    const author = actorName(target);
+    const actor = actorName(draft);
+    if (draft.kind !== 'reaction' && (draft.right === 'none' || (draft.right === 'own' && author !== actor))) throw new ChangeRefused('forbidden');
+    const overlay = log.overlays.get(target.id) ?? {};
+    let on = true;
+    if (draft.kind === 'reaction') {
+      const who = overlay.reactions?.[draft.emoji] ?? [];
+      on = draft.on ?? !who.includes(actor);
+      const rest = who.filter((name) => name !== actor);
+      overlay.reactions = { ...overlay.reactions, [draft.emoji]: on ? [...rest, actor] : rest };
+    }
+    const event = storedChange(draft, this.nextId(log), on);
+    if (draft.kind === 'edit') {
+      Object.assign(overlay, { edited: event.ts, message: draft.message, mentions: draft.mentions ?? [], edits: [...(overlay.edits ?? []), event.id] });
+    }
+    if (draft.kind === 'delete') {
+      // The text goes from storage: the message's entry and its edits' entries are taken out.
+      for (const id of [target.id, ...(overlay.edits ?? [])]) this.remove(log, id);
+      log.tombstones.splice(firstAfter(log.tombstones.map((id) => ({ id })), target.id), 0, target.id);
+      log.overlays.set(target.id, { deleted: true, author });
+    } else log.overlays.set(target.id, overlay);
+    this.push(log, event, origin);
+    if (key !== undefined) this.keys.set(key, event.id);
+    await this.fanOut(event, origin);
+    return { state: 'stored', event };
+  }
+
+  /** Takes a kept entry out of the log (a deleted message, its edits). */
+  private remove(log: RoomLog, id: string): void {
+    const index = firstNotBefore(log.messages, id, log.head);
+    if (log.messages[index]?.id !== id) return;
+    log.messages.splice(index, 1);
+    log.senders.splice(index, 1);
+  }
+
+  /** A kept chat message (not a change, not deleted) by ID. */
+  private findMessage(room: string, id: string): ChatMessage | undefined {
+    const entry = this.find(room, id);
+    return entry?.type === SERVER_FRAME.chatMessage ? entry : undefined;
   }
 
   /** Stored and sent in the same turn of the event loop: the log order is the delivery order. */
-  private async fanOut(message: ChatMessage, origin: AppendOrigin): Promise<void> {
+  private async fanOut(message: RoomEventFrame, origin: AppendOrigin): Promise<void> {
     await this.layer.groupSend(roomGroup(message.room), {
-      type: SERVER_FRAME.chatMessage,
+      type: message.type,
       frame: serializeFrame(message),
       id: message.id,
       ...(origin.sender === undefined ? {} : { sender: origin.sender }),
@@ -157,8 +258,8 @@ export class MemoryRoomHistory implements RoomHistory {
     });
   }
 
-  /** A kept message by ID. */
-  private find(room: string, id: string): ChatMessage | undefined {
+  /** A kept entry by ID. */
+  private find(room: string, id: string): RoomEventFrame | undefined {
     const log = this.rooms.get(room);
     if (!log) return undefined;
     const message = log.messages[firstNotBefore(log.messages, id, log.head)];
@@ -216,9 +317,19 @@ export class MemoryRoomHistory implements RoomHistory {
   async readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult> {
     const log = this.rooms.get(room);
     if (!log) return { messages: [], hasMore: false };
-    const end = beforeId === undefined ? log.messages.length : firstNotBefore(log.messages, beforeId, log.head);
-    const start = Math.max(log.head, end - limit);
-    return { messages: log.messages.slice(start, end), hasMore: start > log.head };
+    // Newest first, `limit + 1` kept messages (changes are not listed) and the tombstones before the point.
+    const live: MessageState[] = [];
+    let index = (beforeId === undefined ? log.messages.length : firstNotBefore(log.messages, beforeId, log.head)) - 1;
+    for (; index >= log.head && live.length <= limit; index -= 1) {
+      const entry = log.messages[index]!;
+      if (entry.type === SERVER_FRAME.chatMessage) live.push(messageState(entry, log.overlays.get(entry.id)));
+    }
+    const end = beforeId === undefined ? log.tombstones.length : firstNotBefore(log.tombstones.map((id) => ({ id })), beforeId, 0);
+    const dead = log.tombstones
+      .slice(0, end)
+      .reverse()
+      .map((id) => tombstone(room, id, log.overlays.get(id)?.author));
+    return mergePage(live, dead, limit, live.length <= limit);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
-import { SERVER_FRAME, messageIdTime, type ChatMessage } from '@roomcast/protocol';
+import { SERVER_FRAME, messageIdTime, type ChatMessage, type MessageState, type RoomEventFrame } from '@roomcast/protocol';
+import { actorOf, type ChangeDraft, type ChangeFrame } from './room-events.js';
 
 /** What a publisher hands to the history: everything but what the history assigns. */
 export interface MessageDraft {
@@ -9,13 +10,19 @@ export interface MessageDraft {
   /** Posted with an API key. */
   via?: 'api';
   message: string;
+  /** The kept message this one answers (the append refuses `not_found` otherwise). */
+  replyTo?: string;
+  /** Names of people in the room the text mentions (recognised before the append). */
+  mentions?: string[];
 }
 
 /** Who wrote a draft, without the text: the fields between `room` and `message` of a frame. */
-export const authorOf = ({ user, guest, via }: MessageDraft): Pick<ChatMessage, 'user' | 'guest' | 'via'> => ({
-  user,
-  ...(guest === undefined ? {} : { guest }),
-  ...(via === undefined ? {} : { via }),
+export const authorOf = (draft: MessageDraft): Pick<ChatMessage, 'user' | 'guest' | 'via'> => actorOf(draft);
+
+/** A draft's reply and mentions, in frame order (between the text and the time), when it has them. */
+export const replyAndMentions = ({ replyTo, mentions }: MessageDraft): Pick<ChatMessage, 'replyTo' | 'mentions'> => ({
+  ...(replyTo === undefined ? {} : { replyTo }),
+  ...(mentions === undefined || mentions.length === 0 ? {} : { mentions }),
 });
 
 /**
@@ -29,6 +36,7 @@ export const storedMessage = (draft: MessageDraft, id: string): ChatMessage => (
   room: draft.room,
   ...authorOf(draft),
   message: draft.message,
+  ...replyAndMentions(draft),
   ts: messageIdTime(id),
 });
 
@@ -39,8 +47,11 @@ export const storedMessage = (draft: MessageDraft, id: string): ChatMessage => (
  */
 export const EVERY_SENDER = '*';
 
-/** A message as `readAfter` answers it: with `nonceScope` only when asked for EVERY_SENDER. */
-export type ReadMessage = ChatMessage & { nonceScope?: string };
+/**
+ * An entry of the log as `readAfter` answers it (a message or a change to one): with
+ * `nonceScope` only when asked for EVERY_SENDER.
+ */
+export type ReadMessage = RoomEventFrame & { nonceScope?: string };
 
 export interface ReadAfterResult {
   messages: ReadMessage[];
@@ -49,8 +60,8 @@ export interface ReadAfterResult {
 }
 
 export interface ReadBeforeResult {
-  /** Oldest first. */
-  messages: ChatMessage[];
+  /** Oldest first, each in its current state (edits and reactions applied, deleted ones as tombstones). */
+  messages: MessageState[];
   hasMore: boolean;
 }
 
@@ -69,8 +80,8 @@ export const FRAME_OVERHEAD_BYTES = 90;
  * the same parts): the UTF-8 bytes of its text, user, room and ID, plus the fixed rest. JSON
  * escapes are not counted.
  */
-export const frameBytesEstimate = (message: { id: string; room: string; user: string | null; message: string }): number =>
-  FRAME_OVERHEAD_BYTES + Buffer.byteLength(message.message) + (message.user?.length ?? 0) + message.room.length + message.id.length;
+export const frameBytesEstimate = (message: { id: string; room: string; user: string | null; message?: string }): number =>
+  FRAME_OVERHEAD_BYTES + Buffer.byteLength(message.message ?? '') + (message.user?.length ?? 0) + message.room.length + message.id.length;
 
 /** Who sent a message, for the sender's own copy: live (by channel) and replayed (by scope). */
 export interface AppendOrigin {
@@ -91,6 +102,12 @@ export interface AppendOnceResult {
   message: ChatMessage;
 }
 
+/** What `change` did: stored the change (its frame), or found the key's first one. */
+export interface ChangeResult {
+  state: 'stored' | 'duplicate';
+  event: ChangeFrame;
+}
+
 /**
  * The ordered log of each room. `append` assigns the message its ID and timestamp, stores it,
  * keeps only the newest `limit` messages, and fans it out to the room's group; the backend does
@@ -106,6 +123,14 @@ export interface RoomHistory {
    */
   /** `rememberMs` (default: the idempotency window) shortens how long the key is remembered. */
   appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string, rememberMs?: number): Promise<AppendOnceResult>;
+  /**
+   * Appends a change to a message (edit, delete, reaction) to the same log, in the same
+   * sequence, fanned out the same way; with `key`, at most once like `appendOnce`. The checks
+   * that depend on the log run in the same atomic step: a target not kept (or deleted) throws
+   * ChangeRefused `not_found`, an actor whose right does not cover its author `forbidden`. A
+   * deletion removes the message's text (and its edits' text) from storage.
+   */
+  change(draft: ChangeDraft, origin?: AppendOrigin, key?: string): Promise<ChangeResult>;
   /**
    * Kept messages after `afterId`, oldest first: the first `limit` of them, or all when `limit` is
    * undefined. Resumes read in pages (a limit), so that no read holds a whole room's history. The

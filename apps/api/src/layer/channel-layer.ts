@@ -9,11 +9,14 @@
  * recipients; the rest tells each recipient how to treat its own copy.
  */
 export interface GroupEvent {
-  /** Dispatch key, like Django's `type`: `chat.message`, `presence`, `typing`. */
+  /** Dispatch key, like Django's `type`: `chat.message`, `chat.edit`, `chat.delete`, `reaction`, `presence`, `typing`. */
   type: string;
   /** Serialized frame, identical for every recipient. */
   frame: string;
-  /** Message ID for `chat.message` events, so a resuming consumer can drop what it already sent. */
+  /**
+   * The entry's ID in the room's log for `chat.message` events and changes to messages
+   * (`chat.edit`, `chat.delete`, `reaction`), so a resuming consumer can drop what it already sent.
+   */
   id?: string;
   /** Channel name of the connection the event came from. */
   sender?: string;

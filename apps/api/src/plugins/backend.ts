@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import { createBackend } from '../backend.js';
 import { Metrics } from '../metrics.js';
 import { Publisher } from '../rooms/publisher.js';
+import { recordPosters } from '../reads/posters.js';
 import '../types.js';
 
 /**
@@ -30,7 +31,9 @@ export default fp(
     });
     app.decorate('metrics', metrics);
     app.decorate('backend', backend);
-    app.decorate('publisher', new Publisher(backend.history, metrics));
+    const publisher = new Publisher(backend.history, metrics);
+    app.decorate('publisher', publisher);
+    recordPosters(publisher, backend.reads, app.log);
     const sweeper = sweepIdleRooms(app);
     app.addHook('onClose', async () => {
       clearInterval(sweeper);

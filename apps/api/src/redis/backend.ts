@@ -8,6 +8,7 @@ import { RedisChannelLayer } from './layer.js';
 import { RedisPresence, type PresenceTiming } from './presence.js';
 import { RedisRateLimiter } from './rate-limiter.js';
 import { RedisRoomRegistry } from './room-registry.js';
+import { RedisReadStore } from './reads.js';
 import { defineScripts } from './scripts.js';
 
 export interface RedisBackendOptions {
@@ -56,6 +57,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     ...(options.presenceTiming ? { timing: options.presenceTiming } : {}),
   });
   const limiter = new RedisRateLimiter(redis, log);
+  const reads = new RedisReadStore(redis, config.roomIdleTtlMs, rooms);
   layer.onRecovered(() => {
     presence.reannounce().catch((error: unknown) => log.warn({ err: error }, 'presence not announced after reconnecting'));
   });
@@ -68,6 +70,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     presence,
     limiter,
     rooms,
+    reads,
     async ready() {
       if (!layer.isLive()) return 'the Redis subscription is down';
       // A tiny write, not a PING: at maxmemory with noeviction Redis still answers PING but

@@ -1,9 +1,8 @@
-import { SERVER_FRAME, compareMessageIds, type ChatMessage } from '@roomcast/protocol';
+import { SERVER_FRAME, compareMessageIds, type ChatMessage, type MessageState } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import { NotStored, provesNothingWritten } from '../backend-errors.js';
 import {
-  authorOf,
   storedMessage,
   type AppendOnceResult,
   type AppendOrigin,
@@ -12,53 +11,49 @@ import {
   type ReadBeforeResult,
   type ReplayStart,
   type RoomHistory,
+  type ChangeResult,
 } from '../history/room-history.js';
-import { EVERY_SENDER, FRAME_OVERHEAD_BYTES, type ReadMessage } from '../history/room-history.js';
+import {
+  ChangeRefused,
+  mergePage,
+  messageState,
+  storedChange,
+  tombstone,
+  type ChangeDraft,
+  type MessageOverlay,
+} from '../history/room-events.js';
+import { FRAME_OVERHEAD_BYTES, type ReadMessage } from '../history/room-history.js';
 import { roomGroup } from '../layer/channel-layer.js';
 import { expiresWhenIdle } from '../rooms/idle-rooms.js';
 import { idempotencyTtlMs } from '../rooms/idempotency.js';
-import { groupChannel, idempotencyKey, roomStreamKey, roomTrimmedKey } from './keys.js';
+import { groupChannel, idempotencyKey, roomDeletedKey, roomReadersKey, roomStateKey, roomStreamKey, roomTrimmedKey } from './keys.js';
 import './scripts.js';
+
+/**
+ * Every key of a room that idles away with it (its log, its state, and its readers, who a mention
+ * may name); a claimed room's lose their expiry (see RedisRoomRegistry.claim).
+ */
+export const idleRoomKeys = (room: string): string[] => [
+  roomStreamKey(room),
+  roomTrimmedKey(room),
+  roomStateKey(room),
+  roomDeletedKey(room),
+  roomReadersKey(room),
+];
+import { entryFrame, frameAroundId, messageIdMs, parseOverlay, streamAuthor, type StreamEntry } from './stream-entries.js';
+
+/** Entries a history page reads at a time, at least (changes between messages are skipped). */
+const READ_BATCH = 100;
 
 /** The smallest stream ID there is. */
 const FIRST_MESSAGE_ID = '0-0';
 
-/** A stream entry as XRANGE returns it: the ID, then field names and values in turn. */
-type StreamEntry = [id: string, fields: string[]];
 
-/**
- * The chat frame split around what only Redis knows when the append runs: the ID, and the time
- * that is the ID's first half. The script joins `before + id + between + time + '}'`, which is
- * byte for byte `serializeFrame(storedMessage(draft, id))` (same key order), so frames read the
- * same on both backends.
- */
-function frameAroundId(draft: MessageDraft): { before: string; between: string } {
-  const body = JSON.stringify({ room: draft.room, ...authorOf(draft), message: draft.message });
-  return {
-    before: `{"type":${JSON.stringify(SERVER_FRAME.chatMessage)},"id":"`,
-    between: `",${body.slice(1, -1)},"ts":`,
-  };
-}
-
-/** A failed script: refused (nothing written) or of unknown outcome; see backend-errors.ts. */
+/** A failed script: refused by the log's checks, refused (nothing written), or of unknown outcome; see backend-errors.ts. */
 function outcomeError(error: unknown): unknown {
+  const refused = error instanceof Error ? /roomcast change refused: (not_found|forbidden)/.exec(error.message) : null;
+  if (refused) return new ChangeRefused(refused[1] as 'not_found' | 'forbidden');
   return provesNothingWritten(error) ? new NotStored(error) : error;
-}
-
-/**
- * The stream entry's `user` field holds the author: a username, `guest:NAME` for a named guest,
- * `api:NAME` for a service (no username has a colon); absent for an anonymous guest.
- */
-function streamAuthor({ user, guest, via }: MessageDraft): string {
-  if (user !== null) return via === undefined ? user : `${via}:${user}`;
-  return guest === undefined ? '' : `guest:${guest}`;
-}
-
-function parseStreamAuthor(field: string | undefined): Pick<MessageDraft, 'user' | 'guest' | 'via'> {
-  if (field === undefined || field === '') return { user: null };
-  if (field.startsWith('guest:')) return { user: null, guest: field.slice(6) };
-  if (field.startsWith('api:')) return { user: field.slice(4), via: 'api' };
-  return { user: field };
 }
 
 /**
@@ -84,13 +79,22 @@ export class RedisRoomHistory implements RoomHistory {
     this.keyTtlMs = idempotencyTtlMs(idleTtlMs);
   }
 
-  /** ARGV 1-10 of the append scripts (see scripts.ts). */
-  private appendArgs(draft: MessageDraft, origin: AppendOrigin): Array<string | number> {
-    const { before, between } = frameAroundId(draft);
+  /** KEYS 1-4 of the append scripts (see scripts.ts). */
+  /** The room's log keys, in the order the scripts take them. */
+  private keys(room: string): [string, string, string, string] {
+    return [roomStreamKey(room), roomTrimmedKey(room), roomStateKey(room), roomDeletedKey(room)];
+  }
+
+  /** ARGV 1-18 of the append scripts (see scripts.ts). */
+  private appendArgs(draft: MessageDraft | ChangeDraft, origin: AppendOrigin): Array<string | number> {
+    const { type, before, between, after } = frameAroundId(draft);
+    const change = 'kind' in draft ? draft : undefined;
+    const message = !('kind' in draft) || draft.kind === 'edit' ? draft.message : '';
+    const mentions = !('kind' in draft) || draft.kind === 'edit' ? draft.mentions : undefined;
     return [
       this.limit,
       groupChannel(roomGroup(draft.room)),
-      draft.message,
+      message,
       streamAuthor(draft),
       before,
       between,
@@ -98,29 +102,54 @@ export class RedisRoomHistory implements RoomHistory {
       origin.nonce ?? '',
       origin.scope ?? '',
       expiresWhenIdle(draft.room, this.claimed) ? this.idleTtlMs : 0,
+      change?.kind ?? '',
+      change?.target ?? (draft as MessageDraft).replyTo ?? '',
+      change?.kind === 'reaction' ? change.emoji : '',
+      change?.kind === 'reaction' && change.on !== undefined ? (change.on ? '1' : '0') : '',
+      (mentions ?? []).join(','),
+      after,
+      change !== undefined && change.kind !== 'reaction' ? change.right : 'none',
+      type,
     ];
   }
 
-  async append(draft: MessageDraft, origin: AppendOrigin = {}): Promise<ChatMessage> {
-    const args = this.appendArgs(draft, origin);
-    const id = await this.redis.roomcastAppend(roomStreamKey(draft.room), roomTrimmedKey(draft.room), ...args).catch((error: unknown) => {
+  private async run<T>(script: Promise<T>): Promise<T> {
+    return script.catch((error: unknown) => {
       throw outcomeError(error);
     });
+  }
+
+  async append(draft: MessageDraft, origin: AppendOrigin = {}): Promise<ChatMessage> {
+    const [id] = await this.run(this.redis.roomcastAppend(...this.keys(draft.room), ...this.appendArgs(draft, origin)));
     return storedMessage(draft, id);
   }
 
   /** `append` unless `key` was used, with the check and the record in the same script: one round trip. */
   async appendOnce(draft: MessageDraft, origin: AppendOrigin, key: string, rememberMs?: number): Promise<AppendOnceResult> {
-    const args = this.appendArgs(draft, origin);
-    const [stored, id, fields] = await this.redis
-      .roomcastAppendOnce(roomStreamKey(draft.room), roomTrimmedKey(draft.room), idempotencyKey(key), ...args, Math.min(rememberMs ?? this.keyTtlMs, this.keyTtlMs))
-      .catch((error: unknown) => {
-        throw outcomeError(error);
-      });
-    if (stored === 1) return { state: 'stored', message: storedMessage(draft, id) };
+    const reply = await this.once(draft, origin, key, rememberMs);
+    if (reply[0] === 1) return { state: 'stored', message: storedMessage(draft, reply[1]) };
     // The first message as stored, or (trimmed since) the same sender's same send under its ID.
-    const first = fields && fields.length > 0 ? this.toMessage(draft.room, [id, fields]) : undefined;
-    return { state: 'duplicate', message: first ?? storedMessage(draft, id) };
+    const [, id, fields] = reply;
+    const first = fields.length > 0 ? this.toMessage(draft.room, [id, fields]) : undefined;
+    return { state: 'duplicate', message: first?.type === SERVER_FRAME.chatMessage ? first : storedMessage(draft, id) };
+  }
+
+  async change(draft: ChangeDraft, origin: AppendOrigin = {}, key?: string): Promise<ChangeResult> {
+    if (key === undefined) {
+      const [id, on] = await this.run(this.redis.roomcastAppend(...this.keys(draft.room), ...this.appendArgs(draft, origin)));
+      return { state: 'stored', event: storedChange(draft, id, on === 1) };
+    }
+    const reply = await this.once(draft, origin, key);
+    if (reply[0] === 1) return { state: 'stored', event: storedChange(draft, reply[1], reply[2] === 1) };
+    const [, id, fields] = reply;
+    const first = fields.length > 0 ? this.toMessage(draft.room, [id, fields]) : undefined;
+    const fallback = storedChange(draft, id, draft.kind === 'reaction' ? draft.on : undefined);
+    return { state: 'duplicate', event: first !== undefined && first.type !== SERVER_FRAME.chatMessage ? first : fallback };
+  }
+
+  private once(draft: MessageDraft | ChangeDraft, origin: AppendOrigin, key: string, rememberMs?: number) {
+    const ttl = Math.min(rememberMs ?? this.keyTtlMs, this.keyTtlMs);
+    return this.run(this.redis.roomcastAppendOnce(...this.keys(draft.room), idempotencyKey(key), ...this.appendArgs(draft, origin), ttl));
   }
 
   async readAfter(room: string, afterId: string, limit?: number, scope?: string): Promise<ReadAfterResult> {
@@ -141,13 +170,49 @@ export class RedisRoomHistory implements RoomHistory {
     return { after, cut: cut === 1 };
   }
 
+  /**
+   * The newest `limit` messages before `beforeId` in their current state: stream entries newest
+   * first until `limit + 1` messages (changes are skipped), their overlays from the state hash,
+   * and the tombstones of deleted messages in the same stretch from the deleted set.
+   */
   async readBefore(room: string, beforeId: string | undefined, limit: number): Promise<ReadBeforeResult> {
     // Nothing comes before the first possible ID, and Redis refuses the range `(0-0` outright.
     if (beforeId !== undefined && compareMessageIds(beforeId, FIRST_MESSAGE_ID) <= 0) return { messages: [], hasMore: false };
-    const end = beforeId === undefined ? '+' : `(${beforeId}`;
-    const entries = (await this.reader.xrevrange(roomStreamKey(room), end, '-', 'COUNT', limit + 1)) as StreamEntry[];
-    const hasMore = entries.length > limit;
-    return { messages: this.toMessages(room, entries.slice(0, limit).reverse()), hasMore };
+    const live: ChatMessage[] = [];
+    let upper = beforeId === undefined ? '+' : `(${beforeId}`;
+    let exhausted = false;
+    // Reads in batches of at least READ_BATCH entries: a stretch of many reactions between two
+    // messages costs a few round trips, not one per entry.
+    const count = Math.max(limit + 1, READ_BATCH);
+    while (live.length <= limit) {
+      const entries = (await this.reader.xrevrange(roomStreamKey(room), upper, '-', 'COUNT', count)) as StreamEntry[];
+      for (const message of this.toMessages(room, entries)) if (message.type === SERVER_FRAME.chatMessage) live.push(message);
+      if (entries.length < count) {
+        exhausted = true;
+        break;
+      }
+      upper = `(${entries.at(-1)![0]}`;
+    }
+    if (live.length > limit + 1) {
+      live.length = limit + 1;
+      exhausted = false;
+    }
+    const floor = exhausted ? undefined : live.at(-1)?.id;
+    const dead = (
+      await this.reader.zrevrangebyscore(
+        roomDeletedKey(room),
+        beforeId === undefined ? '+inf' : messageIdMs(beforeId),
+        floor === undefined ? '-inf' : messageIdMs(floor),
+      )
+    ).filter((id) => beforeId === undefined || compareMessageIds(id, beforeId) < 0);
+    const ids = [...live.map((message) => message.id), ...dead];
+    const overlays = ids.length === 0 ? [] : await this.reader.hmget(roomStateKey(room), ...ids);
+    const overlay = (index: number): MessageOverlay | undefined => parseOverlay(overlays[index] ?? null);
+    const states: MessageState[] = live.map((message, index) => messageState(message, overlay(index)));
+    const tombstones = dead
+      .map((id, index) => tombstone(room, id, overlay(live.length + index)?.author))
+      .sort((a, b) => compareMessageIds(b.id, a.id));
+    return mergePage(states, tombstones, limit, exhausted);
   }
 
   /** Restarts the idle TTL of the rooms' keys, in one round trip. */
@@ -156,8 +221,11 @@ export class RedisRoomHistory implements RoomHistory {
     const pipeline = this.redis.pipeline();
     for (const room of rooms) {
       // A claimed room's keys lose any expiry a node that did not know yet had given them.
-      if (expiresWhenIdle(room, this.claimed)) pipeline.pexpire(roomStreamKey(room), this.idleTtlMs).pexpire(roomTrimmedKey(room), this.idleTtlMs);
-      else pipeline.persist(roomStreamKey(room)).persist(roomTrimmedKey(room));
+      const expires = expiresWhenIdle(room, this.claimed);
+      for (const key of idleRoomKeys(room)) {
+        if (expires) pipeline.pexpire(key, this.idleTtlMs);
+        else pipeline.persist(key);
+      }
     }
     results(await pipeline.exec());
   }
@@ -181,27 +249,16 @@ export class RedisRoomHistory implements RoomHistory {
     return messages;
   }
 
-  /** One stream entry as a chat message, carrying its nonce when sent under `scope`. */
-  private toMessage(room: string, [id, fields]: StreamEntry, scope?: string): ReadMessage | undefined {
-    let message: string | undefined;
-    let author: string | undefined;
-    let nonce: string | undefined;
-    let sentUnder: string | undefined;
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const value = fields[i + 1]!;
-      if (fields[i] === 'message') message = value;
-      else if (fields[i] === 'user') author = value;
-      else if (fields[i] === 'nonce') nonce = value;
-      else if (fields[i] === 'scope') sentUnder = value;
-    }
-    if (message === undefined) {
-      this.log.warn({ room, id }, 'skipped a stream entry with no message field');
-      return undefined;
-    }
-    const stored = storedMessage({ room, ...parseStreamAuthor(author), message }, id);
-    if (scope === undefined || nonce === undefined || sentUnder === undefined) return stored;
-    if (scope === EVERY_SENDER) return { ...stored, nonce, nonceScope: sentUnder };
-    return sentUnder === scope ? { ...stored, nonce } : stored;
+  /** One stream entry as a chat message or a change, carrying its nonce when sent under `scope`. */
+  private toMessage(room: string, entry: StreamEntry, scope?: string): ReadMessage | undefined {
+    const read = entryFrame(room, entry, scope);
+    if (typeof read === 'string') return this.skip(room, entry[0], read);
+    return read;
+  }
+
+  private skip(room: string, id: string, what: string): undefined {
+    this.log.warn({ room, id }, `skipped ${what}`);
+    return undefined;
   }
 }
 

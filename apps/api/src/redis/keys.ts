@@ -10,6 +10,17 @@ export const PREFIX = 'rc:';
 export const roomStreamKey = (room: string): string => `${PREFIX}room:${room}:log`;
 /** ID of the newest message trimmed from the room's log: a resume from before it is incomplete. */
 export const roomTrimmedKey = (room: string): string => `${PREFIX}room:${room}:trimmed`;
+/**
+ * Hash of what changed about the room's kept messages (edits, reactions, deletions), by message
+ * ID, as JSON: kept up to date by the append script and trimmed with the log.
+ */
+export const roomStateKey = (room: string): string => `${PREFIX}room:${room}:state`;
+/** Sorted set of the IDs of the room's deleted messages (scored by the ID's time): their tombstones. */
+export const roomDeletedKey = (room: string): string => `${PREFIX}room:${room}:deleted`;
+/** Set of the usernames that posted in or read the room: who a `@name` may mention beside those present. */
+export const roomReadersKey = (room: string): string => `${PREFIX}room:${room}:readers`;
+/** Hash of the user's read position per room (room to message ID); its fields are the user's rooms. */
+export const userReadsKey = (username: string): string => `${PREFIX}user:${username.toLowerCase()}:reads`;
 /** Hash of the room's present connections: channel name to username ('' for anonymous). */
 export const roomPresenceKey = (room: string): string => `${PREFIX}room:${room}:presence`;
 /** Hash of the room's named users: username to its number of connections (distinct names in O(1)). */

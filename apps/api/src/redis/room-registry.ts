@@ -18,25 +18,23 @@ import {
   roomMembersKey,
   roomMetaKey,
   roomSlowModeKey,
-  roomStreamKey,
-  roomTrimmedKey,
   userRoomsKey,
 } from './keys.js';
+import { idleRoomKeys } from './history.js';
 import { directoryPage } from './room-directory.js';
 
 /**
  * Claims a room unless it has an owner: the settings and the first members in one step, so two
  * people claiming at once cannot both win, and nobody sees an owner without settings.
- * KEYS: meta, members, log stream, trimmed marker. ARGV: owner, visibility, topic, slowModeMs,
- * direct (0/1), createdAt, then member key / value pairs.
+ * KEYS: meta, members, then every key of the room that idles (`idleRoomKeys`). ARGV: owner,
+ * visibility, topic, slowModeMs, direct (0/1), createdAt, then member key / value pairs.
  */
 const CLAIM = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'visibility', ARGV[2], 'topic', ARGV[3], 'slowModeMs', ARGV[4], 'direct', ARGV[5], 'createdAt', ARGV[6])
 for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
--- A claimed room is kept: its log loses the idle expiry an unclaimed room has.
-redis.call('PERSIST', KEYS[3])
-redis.call('PERSIST', KEYS[4])
+-- A claimed room is kept: its keys lose the idle expiry an unclaimed room has.
+for i = 3, #KEYS do redis.call('PERSIST', KEYS[i]) end
 return 1
 `;
 
@@ -64,7 +62,8 @@ return 1
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    roomcastRoomClaim(meta: string, members: string, stream: string, trimmed: string, ...argv: Array<string | number>): Result<number, Context>;
+    /** `numberOfKeys` first: the room's idle keys vary in number. */
+    roomcastRoomClaim(numberOfKeys: number, ...keysAndArgv: Array<string | number>): Result<number, Context>;
     roomcastRoomStanding(meta: string, members: string, bans: string, member: string, target: string): Result<[string, string, string, number] | [], Context>;
     roomcastRoomSetMember(members: string, key: string, value: string): Result<number, Context>;
   }
@@ -93,7 +92,7 @@ export class RedisRoomRegistry implements RoomRegistry {
   ) {
     // A client shared by several apps (tests) learns the scripts once.
     if (typeof (redis as { roomcastRoomClaim?: unknown }).roomcastRoomClaim !== 'function') {
-      redis.defineCommand('roomcastRoomClaim', { numberOfKeys: 4, lua: CLAIM });
+      redis.defineCommand('roomcastRoomClaim', { lua: CLAIM });
       redis.defineCommand('roomcastRoomStanding', { numberOfKeys: 3, lua: STANDING });
       redis.defineCommand('roomcastRoomSetMember', { numberOfKeys: 1, lua: SET_MEMBER });
     }
@@ -103,11 +102,10 @@ export class RedisRoomRegistry implements RoomRegistry {
     const { room } = record;
     const pairs = [memberKey(record.owner), memberValue(record.owner, 'owner')];
     for (const other of others) pairs.push(memberKey(other), memberValue(other, 'member'));
+    const keys = [roomMetaKey(room), roomMembersKey(room), ...idleRoomKeys(room)];
     const claimed = await this.redis.roomcastRoomClaim(
-      roomMetaKey(room),
-      roomMembersKey(room),
-      roomStreamKey(room),
-      roomTrimmedKey(room),
+      keys.length,
+      ...keys,
       record.owner,
       record.visibility,
       record.topic,

@@ -9,26 +9,50 @@ import type { Redis, Result } from 'ioredis';
  */
 
 /**
- * Appends a chat message to the room's log, trims the log to its limit (remembering the newest
- * ID it dropped, for incomplete resumes), restarts the room's idle clock and publishes the
- * message to the room's group: the order of the log is the order of the fan-out because both
- * happen in one script.
+ * Appends an entry to the room's log (a chat message, or a change to one: an edit, a deletion, a
+ * reaction), keeps the room's message state (the hash of edits, reactions and deletions by
+ * message ID) up to date, trims the log to its limit (remembering the newest ID it dropped, for
+ * incomplete resumes, and forgetting the state of what it dropped), restarts the room's idle
+ * clock and publishes the entry to the room's group: the order of the log is the order of the
+ * fan-out because both happen in one script.
  *
  * Every step that can fail runs in `prepare`, before the first write: a script that failed
  * after XADD would leave a message stored, and later replayed, that its sender was told was not
- * stored, and that live listeners never got (a ghost). After the write there is only string
- * joining and commands that cannot fail on our own keys; and Redis refuses a script's first
- * write (not a later one) when it is out of memory, so an OOM refusal also stores nothing.
+ * stored, and that live listeners never got (a ghost). So do the checks that depend on the log
+ * (the target of a change or a reply is a kept message, the actor may change it): a refusal
+ * writes nothing, and an edit racing a deletion cannot both succeed. After the write there is
+ * only string joining and commands that cannot fail on our own keys; and Redis refuses a
+ * script's first write (not a later one) when it is out of memory, so an OOM refusal also
+ * stores nothing.
  *
- * KEYS: log stream, trimmed-through marker.
- * ARGV: 1 history limit, 2 group channel, 3 text, 4 author ('' for an anonymous guest; see redis/history.ts), 5 frame text
- * before the ID, 6 frame text between the ID and the time, 7 sender channel, 8 nonce, 9 nonce
- * scope ('' for none of 7-9), 10 room idle TTL in ms (0: the room never expires).
- * `append()` returns the new message ID and its frame (the message as JSON).
+ * A deletion removes the message's entry and its edits' entries (XDEL): the text is gone from
+ * Redis, not hidden. The state hash keeps only `{"d":1,"a":author}` for it, and the deleted set
+ * its ID, so `GET` lists a tombstone until the log's trim passes it.
+ *
+ * KEYS: 1 log stream, 2 trimmed-through marker, 3 message state hash, 4 deleted set.
+ * ARGV: 1 history limit, 2 group channel, 3 text ('' for a deletion or reaction), 4 author or
+ * actor ('' for an anonymous guest; see redis/history.ts), 5 frame text before the ID, 6 frame
+ * text between the ID and the time (for a reaction: up to its `on` value), 7 sender channel, 8
+ * nonce, 9 nonce scope ('' for none of 7-9), 10 room idle TTL in ms (0: the room never expires),
+ * 11 kind ('' for a message, else edit, delete or reaction), 12 the reply's or change's target
+ * ID ('' for none), 13 emoji, 14 reaction wanted ('' toggles, '1' on, '0' off), 15 mentions
+ * (comma-joined), 16 a reaction's frame text between its `on` value and the time, 17 the
+ * actor's right over others' messages (own, any, none), 18 the entry's frame type.
  */
 const APPEND_FUNCTION = `
 local function refuse(what)
   return redis.error_reply('ERR roomcast append refused before writing: ' .. what)
+end
+
+local function refuseChange(code)
+  return redis.error_reply('ERR roomcast change refused: ' .. code)
+end
+
+local function fieldOf(fields, name)
+  for i = 1, #fields - 1, 2 do
+    if fields[i] == name then return fields[i + 1] end
+  end
+  return nil
 end
 
 local function prepare()
@@ -37,25 +61,136 @@ local function prepare()
   if not ttl or ttl < 0 or ttl ~= math.floor(ttl) then return nil, refuse('bad room TTL') end
   if #ARGV[8] > 64 or not string.find(ARGV[8], '^[!-~]*$') then return nil, refuse('bad nonce') end
   if #ARGV[9] > 200 then return nil, refuse('bad scope') end
+  local kind, target = ARGV[11], ARGV[12]
+  if kind ~= '' and kind ~= 'edit' and kind ~= 'delete' and kind ~= 'reaction' then return nil, refuse('bad kind') end
+  if target ~= '' and not string.find(target, '^%d+%-%d+$') then return nil, refuse('bad target') end
+  if kind ~= '' and target == '' then return nil, refuse('a change needs a target') end
   -- The published event is JSON made here: after the write only the ID and the time are added.
-  local before, between = cjson.encode(ARGV[5]), cjson.encode(ARGV[6])
+  local before, between, after = cjson.encode(ARGV[5]), cjson.encode(ARGV[6]), cjson.encode(ARGV[16])
   local origin = ''
   if ARGV[7] ~= '' then origin = origin .. ',"sender":' .. cjson.encode(ARGV[7]) end
   if ARGV[8] ~= '' then origin = origin .. ',"nonce":' .. cjson.encode(ARGV[8]) end
-  return {
+  local p = {
     limit = limit,
     ttl = ttl,
+    kind = kind,
+    target = target,
     before = string.sub(before, 1, -2),
     between = string.sub(between, 2, -2),
+    after = string.sub(after, 2, -2),
     origin = origin,
+    on = '',
   }
+  if target == '' then return p end
+  -- The reply or the change names a kept message: an entry of the log that is not a change.
+  local entry = redis.call('XRANGE', KEYS[1], target, target)[1]
+  if not entry or fieldOf(entry[2], 'kind') then return nil, refuseChange('not_found') end
+  if kind == '' then return p end
+  p.author = fieldOf(entry[2], 'user') or ''
+  local right = ARGV[17]
+  if kind ~= 'reaction' and (right == 'none' or (right == 'own' and p.author ~= ARGV[4])) then
+    return nil, refuseChange('forbidden')
+  end
+  local raw = redis.call('HGET', KEYS[3], target)
+  p.state = raw and cjson.decode(raw) or {}
+  if kind == 'reaction' then
+    local reactions = p.state.r or {}
+    local who = reactions[ARGV[13]] or {}
+    local has = false
+    for _, name in ipairs(who) do
+      if name == ARGV[4] then has = true end
+    end
+    if ARGV[14] == '1' then p.on = 'true'
+    elseif ARGV[14] == '0' then p.on = 'false'
+    elseif has then p.on = 'false'
+    else p.on = 'true' end
+  end
+  return p
+end
+
+local function remember(p, id, ts)
+  if p.kind == 'edit' then
+    p.state.e, p.state.m, p.state.n = ts, ARGV[3], ARGV[15]
+    local edits = p.state.x or {}
+    edits[#edits + 1] = id
+    p.state.x = edits
+    redis.call('HSET', KEYS[3], p.target, cjson.encode(p.state))
+  elseif p.kind == 'reaction' then
+    local reactions = p.state.r or {}
+    local who = {}
+    for _, name in ipairs(reactions[ARGV[13]] or {}) do
+      if name ~= ARGV[4] then who[#who + 1] = name end
+    end
+    if p.on == 'true' then who[#who + 1] = ARGV[4] end
+    if #who > 0 then reactions[ARGV[13]] = who else reactions[ARGV[13]] = nil end
+    p.state.r = reactions
+    redis.call('HSET', KEYS[3], p.target, cjson.encode(p.state))
+  elseif p.kind == 'delete' then
+    redis.call('XDEL', KEYS[1], p.target, unpack(p.state.x or {}))
+    redis.call('HSET', KEYS[3], p.target, cjson.encode({d = 1, a = p.author}))
+    redis.call('ZADD', KEYS[4], tonumber(string.match(p.target, '^(%d+)')), p.target)
+  end
+end
+
+-- True when message ID a comes after b (both digit-dash-digit, no leading zeros).
+local function later(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if #am ~= #bm then return #am > #bm end
+  if am ~= bm then return am > bm end
+  if #as ~= #bs then return #as > #bs end
+  return as > bs
+end
+
+local function trim(p)
+  local excess = redis.call('XLEN', KEYS[1]) - p.limit
+  if excess <= 0 then return end
+  local dropped = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
+  local through = dropped[#dropped][1]
+  redis.call('SET', KEYS[2], through)
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', p.limit)
+  local ids = {}
+  for _, entry in ipairs(dropped) do ids[#ids + 1] = entry[1] end
+  redis.call('HDEL', KEYS[3], unpack(ids))
+  -- Tombstones of messages older than the trimmed-through point go with them.
+  local upto = tonumber(string.match(through, '^(%d+)'))
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', upto)) do
+    if not later(id, through) then
+      redis.call('ZREM', KEYS[4], id)
+      redis.call('HDEL', KEYS[3], id)
+    end
+  end
 end
 
 local function append(p)
-  local fields = {'message', ARGV[3]}
+  local fields = {}
+  if p.kind ~= '' then
+    fields[#fields + 1] = 'kind'
+    fields[#fields + 1] = p.kind
+    fields[#fields + 1] = 'target'
+    fields[#fields + 1] = p.target
+  end
+  if p.kind == '' or p.kind == 'edit' then
+    fields[#fields + 1] = 'message'
+    fields[#fields + 1] = ARGV[3]
+  end
   if ARGV[4] ~= '' then
     fields[#fields + 1] = 'user'
     fields[#fields + 1] = ARGV[4]
+  end
+  if p.kind == '' and p.target ~= '' then
+    fields[#fields + 1] = 'reply'
+    fields[#fields + 1] = p.target
+  end
+  if ARGV[15] ~= '' then
+    fields[#fields + 1] = 'mentions'
+    fields[#fields + 1] = ARGV[15]
+  end
+  if p.kind == 'reaction' then
+    fields[#fields + 1] = 'emoji'
+    fields[#fields + 1] = ARGV[13]
+    fields[#fields + 1] = 'on'
+    fields[#fields + 1] = p.on == 'true' and '1' or '0'
   end
   if ARGV[8] ~= '' and ARGV[9] ~= '' then
     fields[#fields + 1] = 'nonce'
@@ -64,56 +199,53 @@ local function append(p)
     fields[#fields + 1] = ARGV[9]
   end
   local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
-  local excess = redis.call('XLEN', KEYS[1]) - p.limit
-  if excess > 0 then
-    local dropped = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
-    redis.call('SET', KEYS[2], dropped[#dropped][1])
-    redis.call('XTRIM', KEYS[1], 'MAXLEN', p.limit)
-  end
-  if p.ttl > 0 then
-    redis.call('PEXPIRE', KEYS[1], p.ttl)
-    redis.call('PEXPIRE', KEYS[2], p.ttl)
-  end
   local ts = string.match(id, '^(%d+)')
-  local frame = ARGV[5] .. id .. ARGV[6] .. ts .. '}'
-  redis.call('PUBLISH', ARGV[2], '{"type":"chat.message","id":"' .. id .. '","frame":' .. p.before .. id .. p.between .. ts
-    .. '}"' .. p.origin .. '}')
-  return id, frame
+  remember(p, id, ts)
+  trim(p)
+  if p.ttl > 0 then
+    for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], p.ttl) end
+  end
+  local onText = ''
+  if p.kind == 'reaction' then onText = p.on .. p.after end
+  redis.call('PUBLISH', ARGV[2], '{"type":' .. cjson.encode(ARGV[18]) .. ',"id":"' .. id .. '","frame":' .. p.before .. id .. p.between
+    .. onText .. ts .. '}"' .. p.origin .. '}')
+  return id
 end
 `;
 
-/** Appends and publishes (see APPEND_FUNCTION). Returns the new message ID. */
+/** Appends and publishes (see APPEND_FUNCTION). Returns the new entry's ID and, for a reaction, 1 when it is now on. */
 const APPEND = `${APPEND_FUNCTION}
 local p, refused = prepare()
 if not p then return refused end
-return (append(p))
+return {append(p), p.on == 'true' and 1 or 0}
 `;
 
 /**
  * Appends and publishes unless the publish key (a scoped socket nonce, an Idempotency-Key) was
  * used before, and remembers the key: the check, the append and the record are one atomic step,
- * so a keyed publish costs one round trip like any other. The key holds the message ID only
- * (about 100 bytes in Redis, whatever the message), for at most ARGV[11] ms.
+ * so a keyed publish costs one round trip like any other. The key holds the entry's ID only
+ * (about 100 bytes in Redis, whatever the message), for at most ARGV[19] ms. The key is looked
+ * up before the log's checks: a resend of a deletion that was stored answers with that deletion.
  *
- * KEYS: log stream, trimmed-through marker, publish key.
- * ARGV: as APPEND, then 11 how long the key is remembered (ms).
- * Returns {1, new ID} when stored; {0, the first message's ID, its stream fields (empty once
+ * KEYS: as APPEND, then 5 publish key.
+ * ARGV: as APPEND, then 19 how long the key is remembered (ms).
+ * Returns {1, new ID, on} when stored; {0, the first entry's ID, its stream fields (empty once
  * trimmed)} when the key was used.
  */
 const APPEND_ONCE = `${APPEND_FUNCTION}
-local p, refused = prepare()
-if not p then return refused end
-local keyTtl = tonumber(ARGV[11])
+local keyTtl = tonumber(ARGV[19])
 if not keyTtl or keyTtl < 1 or keyTtl ~= math.floor(keyTtl) then return refuse('bad key TTL') end
-local prior = redis.call('GET', KEYS[3])
+local prior = redis.call('GET', KEYS[5])
 if prior then
   if not string.find(prior, '^%d+%-%d+$') then return refuse('the publish key holds no message ID') end
   local entry = redis.call('XRANGE', KEYS[1], prior, prior)[1]
   return {0, prior, entry and entry[2] or {}}
 end
+local p, refused = prepare()
+if not p then return refused end
 local id = append(p)
-redis.call('SET', KEYS[3], id, 'PX', keyTtl)
-return {1, id}
+redis.call('SET', KEYS[5], id, 'PX', keyTtl)
+return {1, id, p.on == 'true' and 1 or 0}
 `;
 
 /**
@@ -302,9 +434,33 @@ redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
 return {allowed, retry}
 `;
 
+/**
+ * Moves a user's read position in a room forward only: two devices marking at once, or one
+ * marking late, never move it back.
+ *
+ * KEYS: the user's reads hash. ARGV: room, message ID. Returns the position now held.
+ */
+const MARK_READ = `
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+local function later(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if not bm then return true end
+  if #am ~= #bm then return #am > #bm end
+  if am ~= bm then return am > bm end
+  if #as ~= #bs then return #as > #bs end
+  return as > bs
+end
+if not string.find(ARGV[2], '^%d+%-%d+$') then return redis.error_reply('ERR roomcast read refused: bad ID') end
+if held and held ~= '' and not later(ARGV[2], held) then return held end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return ARGV[2]
+`;
+
 const SCRIPTS = {
-  roomcastAppend: { numberOfKeys: 2, lua: APPEND },
-  roomcastAppendOnce: { numberOfKeys: 3, lua: APPEND_ONCE },
+  roomcastMarkRead: { numberOfKeys: 1, lua: MARK_READ },
+  roomcastAppend: { numberOfKeys: 4, lua: APPEND },
+  roomcastAppendOnce: { numberOfKeys: 5, lua: APPEND_ONCE },
   roomcastPresenceAdd: { numberOfKeys: 7, lua: PRESENCE_ADD },
   roomcastPresenceRemove: { numberOfKeys: 7, lua: PRESENCE_REMOVE },
   roomcastPresenceRead: { numberOfKeys: 4, lua: PRESENCE_READ },
@@ -318,8 +474,16 @@ type Arg = string | number;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    roomcastAppend(stream: string, trimmed: string, ...argv: Arg[]): Result<string, Context>;
-    roomcastAppendOnce(stream: string, trimmed: string, publishKey: string, ...argv: Arg[]): Result<[number, string, string[]?], Context>;
+    roomcastAppend(stream: string, trimmed: string, state: string, deleted: string, ...argv: Arg[]): Result<[string, number], Context>;
+    roomcastAppendOnce(
+      stream: string,
+      trimmed: string,
+      state: string,
+      deleted: string,
+      publishKey: string,
+      ...argv: Arg[]
+    ): Result<[1, string, number] | [0, string, string[]], Context>;
+    roomcastMarkRead(reads: string, room: string, id: string): Result<string, Context>;
     roomcastPresenceAdd(...keysAndArgv: Arg[]): Result<number, Context>;
     roomcastPresenceRemove(...keysAndArgv: Arg[]): Result<number, Context>;
     roomcastPresenceRead(

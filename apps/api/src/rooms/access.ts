@@ -43,6 +43,17 @@ export async function checkRoomAccess(registry: RoomRegistry, room: string, acto
   return standing;
 }
 
+/** Whether `checkRoomAccess` lets the actor in (false for `forbidden` and `banned`; other failures throw). */
+export async function mayOpen(registry: RoomRegistry, room: string, actor: Actor): Promise<boolean> {
+  try {
+    await checkRoomAccess(registry, room, actor);
+    return true;
+  } catch (error) {
+    if (isRoomRefusal(error)) return false;
+    throw error;
+  }
+}
+
 /** The actor of an API key: its service, scoped to its rooms when it is. */
 export const keyActor = (key: Pick<ApiKey, 'name' | 'rooms'>): Actor => ({ user: key.name, key: { name: key.name, ...(key.rooms ? { rooms: key.rooms } : {}) } });
 

@@ -1,6 +1,7 @@
 import type { ChatMessage, ErrorCode } from '@roomcast/protocol';
 import { NotStored } from '../backend-errors.js';
-import type { AppendOrigin, MessageDraft, RoomHistory } from '../history/room-history.js';
+import { ChangeRefused, type ChangeDraft } from '../history/room-events.js';
+import type { AppendOrigin, ChangeResult, MessageDraft, RoomHistory } from '../history/room-history.js';
 import type { Metrics } from '../metrics.js';
 
 export interface Published {
@@ -52,6 +53,16 @@ export class Publisher {
     return published;
   }
 
+  /**
+   * A change to a message (edit, delete, reaction): appended to the same log through the same
+   * history, in the same sequence, fanned out the same way; at most once per `dedupeKey`. Throws
+   * ChangeRefused when the log refuses it (see `changeRefusal`). Bridges are not told: they carry
+   * chat messages only.
+   */
+  async change(draft: ChangeDraft, origin: AppendOrigin = {}, dedupeKey?: string): Promise<ChangeResult> {
+    return this.history.change(draft, origin, dedupeKey);
+  }
+
   private async store(draft: MessageDraft, origin: AppendOrigin, dedupeKey: string | undefined, rememberMs: number | undefined): Promise<Published> {
     if (dedupeKey === undefined) {
       const message = await this.history.append(draft, origin);
@@ -65,11 +76,13 @@ export class Publisher {
 }
 
 /**
- * The refusal for a publish that failed: `unavailable` only when the failure proves nothing was
+ * The refusal for a publish that failed: the log's own (`not_found`, `forbidden`: a change or a
+ * reply whose target is not kept, or not the actor's to change); `unavailable` only when the failure proves nothing was
  * stored; any other (a timeout, a connection lost mid-command) is `unconfirmed`: it may have
  * been stored, and a resend with the same nonce or key is stored at most once.
  */
-export const publishRefusal = (error: unknown): ErrorCode => (error instanceof NotStored ? 'unavailable' : 'unconfirmed');
+export const publishRefusal = (error: unknown): ErrorCode =>
+  error instanceof ChangeRefused ? error.code : error instanceof NotStored ? 'unavailable' : 'unconfirmed';
 
 /**
  * Whose nonces a socket's sends are: the signed-in user's; else the anonymous client's own ID

@@ -23,13 +23,14 @@ import { bearerToken } from '../security/api-keys.js';
 import { originAllowed } from '../security/origin.js';
 import { decodeCursor } from '../registry/room-registry.js';
 import { checkRoomAccess, keyActor, requireRoomReader, slowModeReason, slowModeWait, type Actor } from '../rooms/access.js';
+import { roomMentions } from '../rooms/mentions.js';
 import { presentedApiKey, requireReader, requireRoom } from './guards.js';
 
 /**
  * Who is publishing over HTTP: an API key's service (`via: "api"`), a connection token's user,
  * or a logged-in user from an allowed origin. A dead session is refused, never a guest.
  */
-async function publisherOf(request: FastifyRequest): Promise<{ draft: Pick<MessageDraft, 'user' | 'via'>; identity: string; actor: Actor }> {
+export async function publisherOf(request: FastifyRequest): Promise<{ draft: Pick<MessageDraft, 'user' | 'via'>; identity: string; actor: Actor }> {
   const bearer = bearerToken(request.headers.authorization);
   if (bearer !== undefined && looksLikeJwt(bearer)) {
     const user = await tokenUser(request.server, bearer, (request.params as { room?: string }).room);
@@ -52,7 +53,7 @@ async function publisherOf(request: FastifyRequest): Promise<{ draft: Pick<Messa
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** For the document only: the header is checked by `idempotencyKeyHeader`, with its own message. */
-const IdempotencyHeaders = {
+export const IdempotencyHeaders = {
   type: 'object',
   properties: {
     'idempotency-key': {
@@ -63,13 +64,22 @@ const IdempotencyHeaders = {
   },
 };
 
-function idempotencyKeyHeader(request: FastifyRequest): string | undefined {
+export function idempotencyKeyHeader(request: FastifyRequest): string | undefined {
   const raw = request.headers['idempotency-key'];
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || !IDEMPOTENCY_KEY.test(raw)) {
     throw httpError('invalid_body', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
   }
   return raw;
+}
+
+/** HTTP publishes (messages and changes to them) spend one budget per publisher: PUBLISH_RATE a second. */
+export async function spendPublishBudget(request: FastifyRequest, identity: string): Promise<void> {
+  const { config, backend } = request.server;
+  const rate = config.publishRate;
+  if (rate <= 0) return;
+  const decision = await backend.limiter.take(`publish:${identity}`, rate, rate * 2);
+  if (!decision.allowed) throw httpError('rate_limited', undefined, Math.ceil(decision.retryAfterMs / 1000));
 }
 
 export default async function roomRoutes(app: FastifyInstance): Promise<void> {
@@ -81,14 +91,14 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
         tags: ['rooms'],
         summary: 'Post a message into a room',
         description:
-          'Answers once the message is stored and fanned out to every socket of the room. With an API key the message carries the key\'s name as `user`; with a session (from an allowed origin), the user\'s.',
+          'Answers once the message is stored and fanned out to every socket of the room. With an API key the message carries the key\'s name as `user`; with a session (from an allowed origin), the user\'s. `replyTo` names the kept message it answers (`not_found` otherwise); `@name`s of people of the room come back in `mentions`.',
         security: SECURITY.apiKeyOrSession,
         params: RoomParams,
         headers: IdempotencyHeaders,
         body: PostMessageBody,
         response: {
           201: { description: 'The stored message (the same shape as the socket\'s `chat.message` frame).', ...MessageAnswer },
-          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'session_expired', 'forbidden_origin', 'forbidden', 'banned', 'too_large', 'too_long', 'rate_limited', 'unavailable', 'unconfirmed'),
+          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'session_expired', 'forbidden_origin', 'forbidden', 'banned', 'not_found', 'too_large', 'too_long', 'rate_limited', 'unavailable', 'unconfirmed'),
         },
       },
     },
@@ -101,16 +111,20 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
       if (message.length > MAX_MESSAGE_LENGTH) throw httpError('too_long', `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`);
       const problem = messageTextProblem(message);
       if (problem !== undefined) throw httpError('invalid_body', problem);
-      const rate = app.config.publishRate;
-      if (rate > 0) {
-        const decision = await app.backend.limiter.take(`publish:${identity}`, rate, rate * 2);
-        if (!decision.allowed) throw httpError('rate_limited', undefined, Math.ceil(decision.retryAfterMs / 1000));
-      }
+      await spendPublishBudget(request, identity);
       const wait = await slowModeWait(app.backend.rooms, room, standing, actor);
       if (wait > 0) throw Object.assign(httpError('rate_limited', slowModeReason(standing, wait), Math.ceil(wait / 1000)), { retryAfterMs: wait });
+      const { replyTo } = request.body;
+      const mentions = await roomMentions(app.backend, room, message);
       let published: Published;
       try {
-        const draft = { room, ...author, message };
+        const draft = {
+          room,
+          ...author,
+          message,
+          ...(replyTo === undefined ? {} : { replyTo }),
+          ...(mentions.length === 0 ? {} : { mentions }),
+        };
         published = await app.publisher.publish(draft, {}, idempotencyKey && idempotencyKeyOf(identity, idempotencyKey));
       } catch (error) {
         // `unconfirmed` when the message may have been stored: resend with the same Idempotency-Key.
@@ -132,7 +146,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
         tags: ['rooms'],
         summary: 'Read a page of a room\'s history',
         description:
-          'The newest `limit` messages before `before` (or the newest of all), oldest first. Page back with `before` set to the oldest `id` you have while `hasMore` is true.',
+          'The newest `limit` messages before `before` (or the newest of all), oldest first, each in its current state: `edited` (time) and the latest text when edited, `reactions` (emoji to who), `deleted: true` without `message` when deleted. Edits, deletions and reactions themselves are not listed. Page back with `before` set to the oldest `id` you have while `hasMore` is true.',
         security: SECURITY.anyone,
         params: RoomParams,
         querystring: MessagesQuery,

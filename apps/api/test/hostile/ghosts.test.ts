@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { roomGroup } from '../../src/layer/channel-layer.js';
-import { groupChannel, idempotencyKey, roomStreamKey, roomTrimmedKey } from '../../src/redis/keys.js';
+import { groupChannel, idempotencyKey, roomDeletedKey, roomStateKey, roomStreamKey, roomTrimmedKey } from '../../src/redis/keys.js';
 import { defineScripts } from '../../src/redis/scripts.js';
 import { connected, redisClient } from '../backends.js';
 import { TestSocket, UNLIMITED_SENDS, sleep } from '../helpers.js';
@@ -38,7 +38,8 @@ describe('the append script writes nothing when it refuses (Redis)', () => {
     keyTtl: '60000',
   };
   type Args = typeof good;
-  const argv = (args: Args) => [args.limit, args.channel, args.text, args.user, args.before, args.between, args.sender, args.nonce, args.scope, args.roomTtl];
+  const argv = (args: Args) => [args.limit, args.channel, args.text, args.user, args.before, args.between, args.sender, args.nonce, args.scope, args.roomTtl, '', '', '', '', '', '', 'none', 'chat.message'];
+  const LOG_KEYS = [roomStreamKey(ROOM), roomTrimmedKey(ROOM), roomStateKey(ROOM), roomDeletedKey(ROOM)] as const;
 
   const BAD: Array<[string, Partial<Record<keyof Args, string | Buffer>>]> = [
     ['a history limit that is not a number', { limit: 'lots' }],
@@ -65,8 +66,8 @@ describe('the append script writes nothing when it refuses (Redis)', () => {
     try {
       const args = { ...good, ...change } as Args;
       const key = idempotencyKey('nonce:ghosts:k:someone-someone:n-1');
-      await expect(admin.roomcastAppendOnce(roomStreamKey(ROOM), roomTrimmedKey(ROOM), key, ...argv(args), args.keyTtl)).rejects.toThrow(/ERR|error/i);
-      if (!('keyTtl' in change)) await expect(admin.roomcastAppend(roomStreamKey(ROOM), roomTrimmedKey(ROOM), ...argv(args))).rejects.toThrow(/ERR|error/i);
+      await expect(admin.roomcastAppendOnce(...LOG_KEYS, key, ...argv(args), args.keyTtl)).rejects.toThrow(/ERR|error/i);
+      if (!('keyTtl' in change)) await expect(admin.roomcastAppend(...LOG_KEYS, ...argv(args))).rejects.toThrow(/ERR|error/i);
       await sleep(50);
       expect(await admin.exists(roomStreamKey(ROOM), roomTrimmedKey(ROOM), key)).toBe(0);
       expect(heard).toEqual([]);
@@ -79,17 +80,17 @@ describe('the append script writes nothing when it refuses (Redis)', () => {
     const admin = target.admin!;
     const key = idempotencyKey('nonce:ghosts:k:someone-someone:n-1');
     await admin.set(roomStreamKey(ROOM), 'not a stream');
-    await expect(admin.roomcastAppend(roomStreamKey(ROOM), roomTrimmedKey(ROOM), ...argv(good))).rejects.toThrow(/WRONGTYPE/);
+    await expect(admin.roomcastAppend(...LOG_KEYS, ...argv(good))).rejects.toThrow(/WRONGTYPE/);
     expect(await admin.get(roomStreamKey(ROOM))).toBe('not a stream');
     await admin.del(roomStreamKey(ROOM));
     for (const prepare of [() => admin.hset(key, 'a', 'b'), () => admin.set(key, 'not an ID')]) {
       await prepare();
-      await expect(admin.roomcastAppendOnce(roomStreamKey(ROOM), roomTrimmedKey(ROOM), key, ...argv(good), good.keyTtl)).rejects.toThrow();
+      await expect(admin.roomcastAppendOnce(...LOG_KEYS, key, ...argv(good), good.keyTtl)).rejects.toThrow();
       expect(await admin.exists(roomStreamKey(ROOM))).toBe(0);
       await admin.del(key);
     }
     // The good arguments do store, once: the refusals above were the arguments' fault.
-    const [stored] = await admin.roomcastAppendOnce(roomStreamKey(ROOM), roomTrimmedKey(ROOM), key, ...argv(good), good.keyTtl);
+    const [stored] = await admin.roomcastAppendOnce(...LOG_KEYS, key, ...argv(good), good.keyTtl);
     expect(stored).toBe(1);
     expect(await admin.xlen(roomStreamKey(ROOM))).toBe(1);
   });
