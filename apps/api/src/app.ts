@@ -9,6 +9,7 @@ import backendPlugin from './plugins/backend.js';
 import openapi from './plugins/openapi.js';
 import networkEdge, { edgeServerOptions } from './plugins/network-edge.js';
 import identityPlugin from './plugins/identity.js';
+import roomsPlugin from './plugins/rooms.js';
 import djangoPlugin, { type DjangoPluginOptions } from './plugins/django.js';
 import securityHeaders from './plugins/security-headers.js';
 import sessionPlugin from './plugins/session.js';
@@ -18,6 +19,8 @@ import authRoutes from './routes/auth.js';
 import chatSocketRoutes from './routes/chat-socket.js';
 import healthRoutes from './routes/health.js';
 import roomRoutes from './routes/rooms.js';
+import roomAdminRoutes from './routes/room-admin.js';
+import moderationRoutes from './routes/moderation.js';
 import messageRoutes from './routes/messages.js';
 import readRoutes from './routes/reads.js';
 import './types.js';
@@ -109,6 +112,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(djangoPlugin, options.django ?? {});
   await app.register(sessionPlugin);
   await app.register(identityPlugin);
+  await app.register(roomsPlugin);
   await app.register(websocket, {
     options: {
       maxPayload: MAX_FRAME_BYTES,
@@ -133,6 +137,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(roomRoutes);
+  await app.register(roomAdminRoutes);
+  await app.register(moderationRoutes);
   await app.register(messageRoutes);
   await app.register(readRoutes);
   await app.register(chatSocketRoutes);

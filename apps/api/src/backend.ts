@@ -9,6 +9,8 @@ import type { Metrics } from './metrics.js';
 import { MemoryPresence } from './presence/memory.js';
 import type { Presence } from './presence/presence.js';
 import type { RedisClient } from './redis/client.js';
+import { MemoryRoomRegistry } from './registry/memory.js';
+import type { RoomRegistry } from './registry/room-registry.js';
 import { MemoryReadStore } from './reads/memory.js';
 import type { ReadStore } from './reads/read-store.js';
 
@@ -23,6 +25,8 @@ export interface Backend {
   readonly history: RoomHistory;
   readonly presence: Presence;
   readonly limiter: RateLimiter;
+  /** Claimed rooms: owners, members, bans, invites, slow mode, audit, the directory. */
+  readonly rooms: RoomRegistry;
   /** Read positions and room readers (unread counts, mentions). */
   readonly reads: ReadStore;
   /**
@@ -43,8 +47,9 @@ export interface BackendContext {
 
 export function createMemoryBackend({ config, log, metrics }: BackendContext): Backend {
   const layer = new MemoryChannelLayer(metrics);
-  const history = new MemoryRoomHistory(layer, config.historyLimit, { idleTtlMs: config.roomIdleTtlMs });
   const presence = new MemoryPresence(layer, { intervalMs: config.presenceIntervalMs, listMax: config.presenceListMax }, log);
+  const rooms = new MemoryRoomRegistry(() => presence.rooms());
+  const history = new MemoryRoomHistory(layer, config.historyLimit, { idleTtlMs: config.roomIdleTtlMs, claimed: rooms });
   const limiter = new MemoryRateLimiter();
   const reads = new MemoryReadStore();
   return {
@@ -54,10 +59,11 @@ export function createMemoryBackend({ config, log, metrics }: BackendContext): B
     history,
     presence,
     limiter,
+    rooms,
     reads,
     ready: async () => true,
     async close() {
-      await Promise.all([history.close(), presence.close(), limiter.close(), reads.close()]);
+      await Promise.all([history.close(), presence.close(), limiter.close(), rooms.close(), reads.close()]);
       await layer.close();
     },
   };

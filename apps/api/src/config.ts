@@ -1,4 +1,5 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
+import { ROOM_PATTERN } from '@roomcast/protocol';
 import { availableParallelism } from 'node:os';
 import { roomSweepMs } from './rooms/idle-rooms.js';
 import ipaddr from 'ipaddr.js';
@@ -105,6 +106,8 @@ export interface ApiKey {
   key: string;
   /** The `user` of messages published with this key. */
   name: string;
+  /** `name:key:room1|room2`: the only rooms the key may read and post in (private ones included); unset: every room that is not private. */
+  rooms?: string[];
 }
 
 /** A bad environment value: start-up stops with this one line, naming the variable. */
@@ -218,13 +221,18 @@ function origin(name: string, raw: string): string {
 
 function apiKeys(env: Env): ApiKey[] {
   return (list(env, 'API_KEYS') ?? []).map((entry) => {
-    // `name:key` names the service its messages come from; a bare key posts as "service".
-    const colon = entry.indexOf(':');
-    const named = colon > 0 && colon < entry.length - 1;
-    const key = named ? entry.slice(colon + 1) : entry;
-    const name = named ? entry.slice(0, colon) : 'service';
+    // `name:key` names the service its messages come from; a bare key posts as "service";
+    // `name:key:room1|room2` also scopes the key to those rooms.
+    const parts = entry.split(':');
+    if (parts.length > 3) throw new ConfigError('API_KEYS', 'entries are KEY, NAME:KEY or NAME:KEY:ROOM1|ROOM2');
+    const named = parts.length >= 2 && parts[0] !== '' && parts[1] !== '';
+    const key = named ? parts[1]! : entry;
+    const name = named ? parts[0]! : 'service';
     if (key.length < 16) throw new ConfigError('API_KEYS', 'every key must be at least 16 characters');
-    return { key, name };
+    if (parts.length < 3) return { key, name };
+    const rooms = parts[2]!.split('|');
+    if (!rooms.every((room) => ROOM_PATTERN.test(room))) throw new ConfigError('API_KEYS', `the rooms of key "${name}" must be room names separated by "|"`);
+    return { key, name, rooms };
   });
 }
 

@@ -13,6 +13,8 @@ export interface RoomcastError extends FastifyError {
   statusCode: number;
   /** Seconds, sent as `Retry-After` (rate limits). */
   retryAfter?: number;
+  /** Milliseconds until a retry may succeed, also in the body (slow mode). */
+  retryAfterMs?: number;
 }
 
 /** A refusal to throw from a route or hook; the error handler turns it into `{error, code}`. */
@@ -80,7 +82,8 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     const retryAfter = (error as RoomcastError).retryAfter;
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
-    return reply.status(status).send(errorBody(code, message));
+    const retryAfterMs = (error as RoomcastError).retryAfterMs;
+    return reply.status(status).send(retryAfterMs === undefined ? errorBody(code, message) : { ...errorBody(code, message), retryAfterMs });
   });
   app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody('not_found', `Nothing at ${request.method} ${request.url.split('?')[0]}.`)));
 }

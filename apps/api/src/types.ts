@@ -7,6 +7,8 @@ import type { RoomConsumer } from './consumers/room-consumer.js';
 import type { Identity, IdentityServices } from './identity/identity.js';
 import type { Metrics } from './metrics.js';
 import type { Publisher } from './rooms/publisher.js';
+import type { RoomStanding } from './registry/room-registry.js';
+import type { RoomControl } from './rooms/room-control.js';
 
 /** The logged-in user of a request, as the session knows them. */
 export interface SessionUser {
@@ -29,6 +31,8 @@ declare module 'fastify' {
     connectionsPerClient: ConnectionsPerClient;
     /** Tokens, the auth hook, reserved names, sign-outs. */
     identity: IdentityServices;
+    /** Carries room changes (removals, kicks, bans, settings) to every node's sockets. */
+    roomControl: RoomControl;
   }
   interface FastifyContextConfig {
     /** The route is a WebSocket: an upgrade to any other route is refused with 404. */
@@ -48,6 +52,8 @@ declare module 'fastify' {
     sessionTag: string | undefined;
     /** Who a socket upgrade is, once `identifySocket` ran. */
     identity: Identity | null;
+    /** The room's standing for that person, once `requireSocketAccess` ran. */
+    roomStanding: RoomStanding | null;
   }
   /** What a session holds (@fastify/session): the logged-in user, once logged in. */
   interface Session {

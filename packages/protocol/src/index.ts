@@ -6,3 +6,4 @@ export * from './ids.js';
 export * from './mentions.js';
 export * from './names.js';
 export * from './text.js';
+export * from './rooms.js';

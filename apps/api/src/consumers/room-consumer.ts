@@ -20,6 +20,8 @@ import { TokenBucket } from '../limits/token-bucket.js';
 import { presenceEvent, presenceName } from '../presence/presence.js';
 import type { Metrics } from '../metrics.js';
 import { nonceScope, type Publisher } from '../rooms/publisher.js';
+import type { Actor } from '../rooms/access.js';
+import type { RoomStanding } from '../registry/room-registry.js';
 import type { Replays } from './replay.js';
 import { SocketSends } from './socket-sends.js';
 import { directStream, sharedTextFrame } from './wire.js';
@@ -48,6 +50,8 @@ export interface ConsumerContext {
   log: FastifyBaseLogger;
   /** ID of the upgrade request, bound to the socket's log lines. */
   requestId?: string;
+  /** The room's standing for this socket's person at the upgrade (claimed rooms: slow mode, role). */
+  standing?: RoomStanding;
 }
 
 const PONG = serializeFrame({ type: SERVER_FRAME.pong });
@@ -104,6 +108,7 @@ export class RoomConsumer implements Channel {
    */
   protected readonly full: boolean = true;
   private lastTypingAt = 0;
+  private standing: RoomStanding;
   /** Publishes what the socket sends: messages, and changes to messages. */
   private readonly sends: SocketSends;
 
@@ -117,15 +122,28 @@ export class RoomConsumer implements Channel {
     this.bucket = rate > 0 ? new TokenBucket(rate, rate * 2) : undefined;
     this.scope = nonceScope(ctx.user, ctx.clientId, this.name);
     this.stream = directStream(socket);
+    this.standing = ctx.standing ?? { claimed: false };
     this.sends = new SocketSends(ctx, this.name, this.scope, {
       sendText: (text) => this.sendText(text),
-      refuse: (code, reason, nonce) => this.refuse(code, reason, nonce),
+      refuse: (code, reason, nonce, retryAfterMs) => this.refuse(code, reason, nonce, retryAfterMs),
       log: () => this.log,
+      standing: () => this.standing,
+      actor: () => this.actor,
     });
   }
 
   get room(): string {
     return this.ctx.room;
+  }
+
+  /** Who this socket is, for room access (members, bans, slow mode). */
+  get actor(): Actor {
+    return { user: this.ctx.user, guest: this.ctx.guest };
+  }
+
+  /** The room changed (settings, roles; see RoomControl): later posts follow its new standing. */
+  setStanding(standing: RoomStanding): void {
+    this.standing = standing;
   }
 
   /**

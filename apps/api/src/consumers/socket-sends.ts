@@ -1,7 +1,9 @@
 import { serializeFrame, withNonce, type ClientFrame, type ErrorCode } from '@roomcast/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import { CHANGE_REFUSAL_REASONS, type ChangeDraft } from '../history/room-events.js';
-import { changeRight, mayReact } from '../rooms/message-policy.js';
+import type { RoomStanding } from '../registry/room-registry.js';
+import { slowModeReason, slowModeWait, type Actor as AccessActor } from '../rooms/access.js';
+import { auditModeratorDelete, changeRight, mayReact } from '../rooms/message-policy.js';
 import { roomMentions } from '../rooms/mentions.js';
 import { nonceKey, publishRefusal } from '../rooms/publisher.js';
 import type { ConsumerContext } from './room-consumer.js';
@@ -9,8 +11,11 @@ import type { ConsumerContext } from './room-consumer.js';
 /** How a socket's sends are answered: the consumer's own frame, refusal and logger. */
 export interface SendAnswers {
   sendText(text: string): boolean;
-  refuse(code: ErrorCode, reason: string, nonce?: string): void;
+  refuse(code: ErrorCode, reason: string, nonce?: string, retryAfterMs?: number): void;
   log(): FastifyBaseLogger;
+  /** The room's standing for the socket's person now (slow mode, moderation). */
+  standing(): RoomStanding;
+  actor(): AccessActor;
 }
 
 /**
@@ -55,7 +60,26 @@ export class SocketSends {
       });
   }
 
+  /** Posts, once slow mode (in a claimed room that has it) lets the message through. */
   post(message: string, nonce: string | undefined, replyTo: string | undefined): void {
+    const standing = this.answer.standing();
+    if (!standing.claimed || standing.slowModeMs <= 0) {
+      this.publishPost(message, nonce, replyTo);
+      return;
+    }
+    slowModeWait(this.ctx.backend.rooms, this.ctx.room, standing, this.answer.actor()).then(
+      (wait) => {
+        if (wait > 0) this.answer.refuse('rate_limited', slowModeReason(standing, wait), nonce, wait);
+        else this.publishPost(message, nonce, replyTo);
+      },
+      (error: unknown) => {
+        this.answer.log().warn({ err: error }, 'slow mode not checked');
+        this.answer.refuse('unavailable', 'The message was not stored; send it again.', nonce);
+      },
+    );
+  }
+
+  private publishPost(message: string, nonce: string | undefined, replyTo: string | undefined): void {
     const { room, user, guest, publisher } = this.ctx;
     const origin = nonce === undefined ? { sender: this.channel } : { sender: this.channel, nonce, scope: this.scope };
     this.inOrder(message, (mentions) => {
@@ -83,7 +107,8 @@ export class SocketSends {
     const { room, user, guest, publisher } = this.ctx;
     const actor = { room, user, ...(guest === undefined ? {} : { guest }), target: frame.target };
     const { nonce } = frame;
-    if (frame.kind === 'reaction' ? !mayReact(actor) : changeRight(actor, room, frame.kind) === 'none') {
+    const standing = this.answer.standing();
+    if (frame.kind === 'reaction' ? !mayReact(actor) : changeRight(actor, room, frame.kind, standing) === 'none') {
       const why = frame.kind === 'reaction' ? 'Choose a name or sign in to react.' : 'Sign in to edit or delete your own messages.';
       this.answer.refuse('forbidden', why, nonce);
       return;
@@ -94,12 +119,17 @@ export class SocketSends {
         frame.kind === 'edit'
           ? { ...actor, kind: 'edit', message: frame.message, mentions, right: changeRight(actor, room, 'edit') }
           : frame.kind === 'delete'
-            ? { ...actor, kind: 'delete', right: changeRight(actor, room, 'delete') }
+            ? { ...actor, kind: 'delete', right: changeRight(actor, room, 'delete', standing) }
             : { ...actor, kind: 'reaction', emoji: frame.emoji };
       publisher
         .change(draft, origin, nonce === undefined ? undefined : nonceKey(room, this.scope, nonce))
         .then(({ event, state }) => {
           if (state === 'duplicate' && nonce !== undefined) this.answer.sendText(withNonce(serializeFrame(event), nonce));
+          if (state === 'stored' && draft.kind === 'delete' && draft.right === 'any' && user !== null) {
+            auditModeratorDelete(this.ctx.backend.rooms, room, user, draft.target).catch((error: unknown) =>
+              this.answer.log().warn({ err: error }, 'moderator deletion not audited'),
+            );
+          }
         })
         .catch((error: unknown) => this.publishFailed(error, nonce));
     });

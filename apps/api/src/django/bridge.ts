@@ -6,6 +6,8 @@ import type { Metrics } from '../metrics.js';
 import type { Presence } from '../presence/presence.js';
 import { REDIS_CLIENT_OPTIONS, watchConnection } from '../redis/client.js';
 import type { Publisher } from '../rooms/publisher.js';
+import type { RoomRegistry } from '../registry/room-registry.js';
+import { checkRoomAccess, isRoomRefusal } from '../rooms/access.js';
 import { LayerCodec, LAYER_EXPIRY_S, UndecodableMessage, type LayerMessage } from './codec.js';
 import { CoreLayer, type ReceivedMember } from './core-layer.js';
 import { inboundDraft, outboundEvent, type DropReason } from './events.js';
@@ -57,6 +59,8 @@ export interface DjangoBridgeOptions {
   nodeId: string;
   publisher: Publisher;
   presence: Presence;
+  /** Claimed rooms: Django is held to the same access rules as everyone (see `store`, `onStored`). */
+  rooms: RoomRegistry;
   metrics: Metrics;
   log: FastifyBaseLogger;
   timing?: Partial<DjangoTiming>;
@@ -123,7 +127,18 @@ export class DjangoBridge {
       });
     }
     options.publisher.onStored((message, bridge) => {
-      if (bridge !== DJANGO_BRIDGE) this.forward(message);
+      if (bridge === DJANGO_BRIDGE) return;
+      // A private room's messages never leave for Django, whose groups anyone's consumer may join.
+      // Unclaimed rooms (known here: this node checked access before storing) go straight out.
+      if (!options.rooms.isClaimed(message.room)) this.forward(message);
+      else {
+        options.rooms.get(message.room).then(
+          (record) => {
+            if (record?.visibility !== 'private') this.forward(message);
+          },
+          (error: unknown) => this.options.log.warn({ err: error, room: message.room }, 'not sent to Django: room settings unreadable'),
+        );
+      }
     });
     this.loops.push(this.receiveLoop());
   }
@@ -234,6 +249,15 @@ export class DjangoBridge {
     if (inbound.ok === 'own') return;
     if (!inbound.ok) {
       this.drop(inbound.reason, inbound.detail, room);
+      return;
+    }
+    // The event's user is held to the room's rules like anyone: a private room takes Django
+    // messages only from its members, a ban holds, and `django` itself is no member.
+    try {
+      await checkRoomAccess(this.options.rooms, room, { user: inbound.draft.user });
+    } catch (error) {
+      if (!isRoomRefusal(error)) throw error;
+      this.drop('not_allowed', `${inbound.draft.user ?? 'django'} may not post in this room`, room);
       return;
     }
     await this.options.publisher.publish(inbound.draft, {}, dedupeKey, { bridge: DJANGO_BRIDGE, rememberMs: REMEMBER_MS });

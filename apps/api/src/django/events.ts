@@ -22,7 +22,8 @@ export type DropReason =
   | 'too_long'
   | 'bad_channel'
   | 'over_capacity'
-  | 'expired';
+  | 'expired'
+  | 'not_allowed';
 
 export type Inbound = { ok: true; draft: MessageDraft } | { ok: false; reason: DropReason; detail: string } | { ok: 'own' };
 

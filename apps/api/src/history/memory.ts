@@ -66,6 +66,8 @@ export interface MemoryHistoryOptions {
   /** Bounds of the remembered publish keys. */
   keys?: RecentKeysLimits;
   now?: () => number;
+  /** Which rooms are claimed, and so kept however long they idle (the backend's room registry). */
+  claimed?: { isClaimed(room: string): boolean };
 }
 
 /** Index (from `low`) of the first item whose ID is greater than `id` (binary search; IDs in order). */
@@ -103,6 +105,7 @@ export class MemoryRoomHistory implements RoomHistory {
   private readonly keys: RecentKeys;
   private readonly idleTtlMs: number;
   private readonly now: () => number;
+  private readonly claimed: MemoryHistoryOptions['claimed'];
 
   constructor(
     private readonly layer: ChannelLayer,
@@ -112,6 +115,7 @@ export class MemoryRoomHistory implements RoomHistory {
     this.compactAt = Math.max(1, limit >>> 2);
     this.now = options.now ?? Date.now;
     this.idleTtlMs = options.idleTtlMs;
+    this.claimed = options.claimed;
     this.keys = new RecentKeys(idempotencyTtlMs(options.idleTtlMs), options.keys, this.now);
   }
 
@@ -289,7 +293,7 @@ export class MemoryRoomHistory implements RoomHistory {
     const cutoff = this.now() - this.idleTtlMs;
     let forgotten = 0;
     for (const [room, log] of this.rooms) {
-      if (log.touchedAt <= cutoff && expiresWhenIdle(room)) {
+      if (log.touchedAt <= cutoff && expiresWhenIdle(room, this.claimed)) {
         this.rooms.delete(room);
         forgotten += 1;
       }

@@ -1,4 +1,4 @@
-import { ChatMessage, ERRORS, MessageState, MessagesPage, MyRooms, RoomsList, type ErrorCode } from '@roomcast/protocol';
+import { ChatMessage, Directory, ERRORS, MessageState, MessagesPage, MyRooms, type ErrorCode } from '@roomcast/protocol';
 
 /**
  * Pieces of route schemas that describe answers for the OpenAPI document (`/docs`). Fastify
@@ -21,10 +21,10 @@ function open(schema: Schema): Schema {
 /** A stored message, as `POST` answers it and history lists it. */
 export const MessageAnswer = open(ChatMessage);
 export const MessagesPageAnswer = open(MessagesPage);
+export const DirectoryAnswer = open(Directory);
 /** A message in its current state (edited, reacted to), as `PATCH` answers it. */
 export const MessageStateAnswer = open(MessageState);
 export const MyRoomsAnswer = open(MyRooms);
-export const RoomsListAnswer = open(RoomsList);
 
 /**
  * The error answers a route may give, one entry per status, each listing its codes (as an enum)

@@ -28,6 +28,7 @@ export default fp<DjangoPluginOptions>(
       nodeId: backend.nodeId,
       publisher: app.publisher,
       presence: backend.presence,
+      rooms: backend.rooms,
       metrics: app.metrics,
       log: app.log.child({ bridge: 'django' }),
       leaveOnClose: backend.kind === 'memory',

@@ -61,6 +61,8 @@ export default fp(
         info: { title: 'Roomcast', version, description: DESCRIPTION },
         tags: [
           { name: 'rooms', description: 'Post into rooms, read their history, follow them live.' },
+          { name: 'room admin', description: 'Claim rooms and run them: settings, members, invite links, direct conversations (docs/rooms.md).' },
+          { name: 'moderation', description: 'Bans, kicks and the audit list of a claimed room (moderators and the owner).' },
           { name: 'auth', description: 'Accounts and sessions (a cookie).' },
           { name: 'operations', description: 'Health, readiness and metrics.' },
         ],

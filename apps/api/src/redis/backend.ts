@@ -9,6 +9,7 @@ import { nodeReadyProbeKey } from './keys.js';
 import { RedisChannelLayer } from './layer.js';
 import { RedisPresence, type PresenceTiming } from './presence.js';
 import { RedisRateLimiter } from './rate-limiter.js';
+import { RedisRoomRegistry } from './room-registry.js';
 import { RedisReadStore } from './reads.js';
 import { defineScripts } from './scripts.js';
 
@@ -51,7 +52,8 @@ export async function createRedisBackend(context: BackendContext, options: Redis
   const reader = isCluster(redis) ? duplicateCluster(redis, `roomcast-reads-${nodeId}`, false) : redis.duplicate({ connectionName: `roomcast-reads-${nodeId}` });
   watchConnection(reader, 'history reads', log);
   defineScripts(reader);
-  const history = new RedisRoomHistory(redis, config.historyLimit, log, config.roomIdleTtlMs, reader, config.redisWaitReplicas);
+  const rooms = new RedisRoomRegistry(redis, log);
+  const history = new RedisRoomHistory(redis, config.historyLimit, log, config.roomIdleTtlMs, reader, config.redisWaitReplicas, rooms);
 
   let layer: RedisChannelLayer;
   try {
@@ -75,7 +77,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     ...(options.presenceTiming ? { timing: options.presenceTiming } : {}),
   });
   const limiter = new RedisRateLimiter(redis, log);
-  const reads = new RedisReadStore(redis, config.roomIdleTtlMs);
+  const reads = new RedisReadStore(redis, config.roomIdleTtlMs, rooms);
   layer.onRecovered(() => {
     presence.reannounce().catch((error: unknown) => log.warn({ err: error }, 'presence not announced after reconnecting'));
   });
@@ -87,6 +89,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     history,
     presence,
     limiter,
+    rooms,
     reads,
     async ready() {
       if (!layer.isLive()) return 'the Redis subscription is down';
@@ -101,7 +104,7 @@ export async function createRedisBackend(context: BackendContext, options: Redis
     },
     async close() {
       await presence.close();
-      await Promise.all([history.close(), limiter.close()]);
+      await Promise.all([history.close(), limiter.close(), rooms.close()]);
       await layer.close();
       await reader.quit().catch(() => reader.disconnect());
     },

@@ -28,8 +28,20 @@ import { roomGroup } from '../layer/channel-layer.js';
 import { expiresWhenIdle } from '../rooms/idle-rooms.js';
 import { idempotencyTtlMs } from '../rooms/idempotency.js';
 import { groupChannel, idempotencyKey, roomDeletedKey, roomReadersKey, roomStateKey, roomStreamKey, roomTrimmedKey } from './keys.js';
-import './scripts.js';
 import { entryFrame, frameAroundId, messageIdMs, parseOverlay, streamAuthor, type StreamEntry } from './stream-entries.js';
+import './scripts.js';
+
+/**
+ * Every key of a room that idles away with it (its log, its state, and its readers, who a mention
+ * may name); a claimed room's lose their expiry (see RedisRoomRegistry.claim).
+ */
+export const idleRoomKeys = (room: string): string[] => [
+  roomStreamKey(room),
+  roomTrimmedKey(room),
+  roomStateKey(room),
+  roomDeletedKey(room),
+  roomReadersKey(room),
+];
 
 /** Entries a history page reads at a time, at least (changes between messages are skipped). */
 const READ_BATCH = 100;
@@ -70,11 +82,14 @@ export class RedisRoomHistory implements RoomHistory {
     private readonly reader: RedisClient = redis,
     /** REDIS_WAIT_REPLICAS: a publish answers once this many replicas hold it. */
     private readonly waitReplicas = 0,
+    /** Which rooms are claimed, and so kept however long they idle (the backend's room registry). */
+    private readonly claimed?: { isClaimed(room: string): boolean },
   ) {
     this.keyTtlMs = idempotencyTtlMs(idleTtlMs);
   }
 
   /** KEYS 1-4 of the append scripts (see scripts.ts). */
+  /** The room's log keys, in the order the scripts take them. */
   private keys(room: string): [string, string, string, string] {
     return [roomStreamKey(room), roomTrimmedKey(room), roomStateKey(room), roomDeletedKey(room)];
   }
@@ -95,7 +110,7 @@ export class RedisRoomHistory implements RoomHistory {
       origin.sender ?? '',
       origin.nonce ?? '',
       origin.scope ?? '',
-      expiresWhenIdle(draft.room) ? this.idleTtlMs : 0,
+      expiresWhenIdle(draft.room, this.claimed) ? this.idleTtlMs : 0,
       change?.kind ?? '',
       change?.target ?? (draft as MessageDraft).replyTo ?? '',
       change?.kind === 'reaction' ? change.emoji : '',
@@ -241,13 +256,16 @@ export class RedisRoomHistory implements RoomHistory {
 
   /** Restarts the idle TTL of the rooms' keys, in one round trip per room (pipelined). */
   async touch(rooms: readonly string[]): Promise<void> {
-    const expiring = rooms.filter((room) => expiresWhenIdle(room));
     // One pipeline per room: a room's keys share a slot, different rooms' may not (a cluster).
-    // The room's readers (who a mention may name) idle away with the room, not before it.
+    // A claimed room's keys lose any expiry a node that did not know yet had given them.
     await Promise.all(
-      expiring.map(async (room) => {
+      rooms.map(async (room) => {
+        const expires = expiresWhenIdle(room, this.claimed);
         const pipeline = this.redis.pipeline();
-        for (const key of [...this.keys(room), roomReadersKey(room)]) pipeline.pexpire(key, this.idleTtlMs);
+        for (const key of idleRoomKeys(room)) {
+          if (expires) pipeline.pexpire(key, this.idleTtlMs);
+          else pipeline.persist(key);
+        }
         results(await pipeline.exec());
       }),
     );

@@ -57,6 +57,25 @@ export function onlineRoomShard(room: string): number {
 /** Set of node IDs that have (or had) presence entries, for the sweep of dead nodes. */
 export const PRESENCE_NODES_KEY = `${PREFIX}presence:nodes`;
 
+// ---- claimed rooms: owners, members, bans, invites, slow mode, audit (Redis backend)
+
+/** Hash of a claimed room's settings (owner, visibility, topic, slowModeMs, direct, createdAt); absent: unclaimed. */
+export const roomMetaKey = (room: string): string => roomKey(room, 'meta');
+/** Hash of a claimed room's members: lower-cased username to `role:Username`. */
+export const roomMembersKey = (room: string): string => roomKey(room, 'members');
+/** Set of a room's bans: lower-cased usernames and `guest:name`. */
+export const roomBansKey = (room: string): string => roomKey(room, 'bans');
+/** A live invite link of the room, expiring with it. */
+export const roomInviteKey = (room: string, token: string): string => roomKey(room, `invite:${token}`);
+/** Set while `who` must wait under the room's slow mode (SET NX PX). */
+export const roomSlowModeKey = (room: string, who: string): string => roomKey(room, `slow:${who}`);
+/** List of the room's moderation actions, newest first, capped. */
+export const roomAuditKey = (room: string): string => roomKey(room, 'audit');
+/** Sorted set (all scores 0, ordered by name) of public claimed rooms: the directory, paged by name. */
+export const PUBLIC_ROOMS_KEY = `${PREFIX}rooms:public`;
+/** Set of the rooms a user is a member of. */
+export const userRoomsKey = (username: string): string => `${PREFIX}user:${username.toLowerCase()}:rooms`;
+
 // ---- nodes (Redis backend): each node's keys share the hash tag `{node:ID}`
 
 const nodeKey = (node: string, what: string): string => `${PREFIX}node:{${node}}:${what}`;

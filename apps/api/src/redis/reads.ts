@@ -17,6 +17,8 @@ export class RedisReadStore implements ReadStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly roomIdleTtlMs: number,
+    /** Which rooms are claimed, and so kept however long they idle (the backend's room registry). */
+    private readonly claimed?: { isClaimed(room: string): boolean },
   ) {}
 
   async markRead(user: string, room: string, id: string): Promise<string> {
@@ -34,7 +36,7 @@ export class RedisReadStore implements ReadStore {
   private async join(user: string, room: string): Promise<void> {
     const key = roomReadersKey(room);
     const pipeline = this.redis.pipeline().sadd(key, user.toLowerCase());
-    if (expiresWhenIdle(room)) pipeline.pexpire(key, this.roomIdleTtlMs);
+    if (expiresWhenIdle(room, this.claimed)) pipeline.pexpire(key, this.roomIdleTtlMs);
     for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   }
 

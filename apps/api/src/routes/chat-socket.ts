@@ -11,6 +11,7 @@ import { MessageBudgets } from '../limits/message-budgets.js';
 import { admitConnection, tooManyConnections } from '../plugins/network-edge.js';
 import { clientKey } from '../limits/client-key.js';
 import { identifySocket } from '../identity/identity.js';
+import { requireSocketAccess } from '../rooms/access.js';
 import { requireAllowedOrigin, requireRoom } from './guards.js';
 
 async function requireValidQuery(request: FastifyRequest): Promise<void> {
@@ -137,7 +138,7 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
     },
     response: {
       101: { description: 'Switching Protocols: the socket is open and joined to the room.', type: 'null' },
-      ...refusals('invalid_room', 'invalid_query', 'unauthorized', 'login_required', 'session_expired', 'forbidden_origin', 'rate_limited', 'unavailable'),
+      ...refusals('invalid_room', 'invalid_query', 'unauthorized', 'login_required', 'session_expired', 'forbidden_origin', 'forbidden', 'banned', 'rate_limited', 'unavailable'),
     },
   };
 
@@ -148,7 +149,7 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
       schema: socketSchema,
       // @fastify/websocket hides socket routes from the OpenAPI document; this one is the API's heart.
       config: { acceptsUpgrade: true, swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, hide: false }, url }) },
-      preValidation: [requireRoom, requireAllowedOrigin, requireValidQuery, requireConnectionSlot, requireResumeAllowance, identifySocket],
+      preValidation: [requireRoom, requireAllowedOrigin, requireValidQuery, requireConnectionSlot, requireResumeAllowance, identifySocket, requireSocketAccess],
     },
     (socket, request) => {
       const identity = request.identity ?? { kind: 'guest', user: null };
@@ -169,6 +170,7 @@ export default async function chatSocketRoutes(app: FastifyInstance): Promise<vo
         // Not request.log: a child logger per idle socket is memory; the consumer makes one when it logs.
         log: app.log,
         requestId: request.id,
+        ...(request.roomStanding ? { standing: request.roomStanding } : {}),
       });
       app.consumers.add(consumer);
       // Logout of this session, on any node, closes this socket with 4001.

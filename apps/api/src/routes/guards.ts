@@ -1,5 +1,6 @@
 import { isRoomName } from '@roomcast/protocol';
 import type { FastifyRequest } from 'fastify';
+import type { ApiKey } from '../config.js';
 import { httpError } from '../errors.js';
 import { bearerToken, findApiKey } from '../security/api-keys.js';
 import { originAllowed } from '../security/origin.js';
@@ -19,7 +20,7 @@ export async function requireAllowedOrigin(request: FastifyRequest): Promise<voi
 }
 
 /** The API key a request presents, if it presents a valid one; 401 for an invalid one. */
-export function presentedApiKey(request: FastifyRequest): { name: string } | undefined {
+export function presentedApiKey(request: FastifyRequest): Pick<ApiKey, 'name' | 'rooms'> | undefined {
   const token = bearerToken(request.headers.authorization);
   if (token === undefined) return undefined;
   const key = findApiKey(request.server.config.apiKeys, token);

@@ -12,7 +12,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
 import { CHANGE_REFUSAL_REASONS, type ChangeDraft } from '../history/room-events.js';
 import { MessageStateAnswer, SECURITY, refusals } from '../openapi/route-docs.js';
-import { changeRight } from '../rooms/message-policy.js';
+import type { RoomStanding } from '../registry/room-registry.js';
+import { checkRoomAccess } from '../rooms/access.js';
+import { auditModeratorDelete, changeRight } from '../rooms/message-policy.js';
 import { roomMentions } from '../rooms/mentions.js';
 import { idempotencyKeyOf, publishRefusal } from '../rooms/publisher.js';
 import { requireRoom } from './guards.js';
@@ -32,6 +34,7 @@ const CHANGE_REFUSALS = [
   'session_expired',
   'forbidden_origin',
   'forbidden',
+  'banned',
   'not_found',
   'invalid_body',
   'rate_limited',
@@ -46,15 +49,23 @@ const justAfter = (id: string): string => {
 };
 
 /** Stores a change through the publisher; the log's refusals and the backend's become HTTP errors. */
-async function applyChange(request: FastifyRequest, build: (actor: Awaited<ReturnType<typeof publisherOf>>['draft']) => ChangeDraft | Promise<ChangeDraft>): Promise<void> {
+async function applyChange(
+  request: FastifyRequest,
+  build: (actor: Awaited<ReturnType<typeof publisherOf>>['draft'], standing: RoomStanding) => ChangeDraft | Promise<ChangeDraft>,
+): Promise<void> {
   const { room, id } = request.params as { room: string; id: string };
   if (!isMessageId(id)) throw httpError('not_found', CHANGE_REFUSAL_REASONS.not_found);
-  const { draft: actor, identity } = await publisherOf(request);
+  const { draft: actor, identity, actor: who } = await publisherOf(request);
+  // The room's rules first: a private room's outsiders and banned people change nothing.
+  const standing = await checkRoomAccess(request.server.backend.rooms, room, who);
   const key = idempotencyKeyHeader(request);
   await spendPublishBudget(request, identity);
-  const draft = await build(actor);
+  const draft = await build(actor, standing);
   try {
-    await request.server.publisher.change(draft, {}, key && idempotencyKeyOf(identity, `${room}:${key}`));
+    const { state } = await request.server.publisher.change(draft, {}, key && idempotencyKeyOf(identity, `${room}:${key}`));
+    if (state === 'stored' && draft.kind === 'delete' && draft.right === 'any' && actor.user !== null) {
+      await auditModeratorDelete(request.server.backend.rooms, room, actor.user, draft.target);
+    }
   } catch (error) {
     const code = publishRefusal(error);
     if (code !== 'not_found' && code !== 'forbidden') request.log.warn({ err: error, code }, 'change failed');
@@ -109,9 +120,9 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
       preValidation: [requireRoom],
       schema: {
         tags: ['rooms'],
-        summary: 'Delete one of your messages',
+        summary: 'Delete one of your messages (moderators: anyone\'s)',
         description:
-          'Removes a message you wrote (a service: one it posted with its key): its text is removed from storage, history lists it as `deleted: true` without text, and every socket of the room gets a `chat.delete` frame.',
+          'Removes a message you wrote (a service: one it posted with its key; the owner and moderators of a claimed room: anyone\'s, and the room\'s audit list names them): its text is removed from storage, history lists it as `deleted: true` without text, and every socket of the room gets a `chat.delete` frame.',
         security: SECURITY.apiKeyOrSession,
         params: MessageParams,
         headers: IdempotencyHeaders,
@@ -120,7 +131,7 @@ export default async function messageRoutes(app: FastifyInstance): Promise<void>
     },
     async (request, reply) => {
       const { room, id } = request.params;
-      await applyChange(request, (actor) => ({ kind: 'delete', room, target: id, ...actor, right: changeRight(actor, room, 'delete') }));
+      await applyChange(request, (actor, standing) => ({ kind: 'delete', room, target: id, ...actor, right: changeRight(actor, room, 'delete', standing) }));
       return reply.status(204).send();
     },
   );

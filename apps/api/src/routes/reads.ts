@@ -1,6 +1,7 @@
 import { ReadBody, RoomParams, SERVER_FRAME, compareMessageIds, type MyRoom, type MyRooms } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
+import { checkRoomAccess, mayOpen } from '../rooms/access.js';
 import { tokenUser } from '../identity/identity.js';
 import { looksLikeJwt } from '../identity/tokens.js';
 import { MyRoomsAnswer, SECURITY, refusals } from '../openapi/route-docs.js';
@@ -61,12 +62,13 @@ export default async function readRoutes(app: FastifyInstance): Promise<void> {
         body: ReadBody,
         response: {
           204: { description: 'The position is now at `id` or later.', type: 'null' },
-          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'session_expired', 'forbidden_origin', 'forbidden', 'unavailable'),
+          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'session_expired', 'forbidden_origin', 'forbidden', 'banned', 'unavailable'),
         },
       },
     },
     async (request, reply) => {
       const user = await readerOf(request, true);
+      await checkRoomAccess(app.backend.rooms, request.params.room, { user });
       await app.backend.reads.markRead(user, request.params.room, request.body.id);
       return reply.status(204).send();
     },
@@ -79,15 +81,20 @@ export default async function readRoutes(app: FastifyInstance): Promise<void> {
         tags: ['rooms'],
         summary: 'Your rooms, with unread messages and mentions',
         description:
-          'Rooms the signed-in user posted in or read. `unread` counts the kept messages after the read position (not the user\'s own, not deleted ones); `mentions` those of them that mention the user; `lastId` is the room\'s newest message.',
+          'Rooms the signed-in user posted in, read, or is a member of (claimed rooms and direct conversations). `unread` counts the kept messages after the read position (not the user\'s own, not deleted ones); `mentions` those of them that mention the user; `lastId` is the room\'s newest message.',
         security: SECURITY.session,
         response: { 200: { description: 'Your rooms, the most recently active first.', ...MyRoomsAnswer }, ...refusals('unauthorized', 'session_expired', 'unavailable') },
       },
     },
     async (request): Promise<MyRooms> => {
       const user = await readerOf(request, false);
-      const rooms = await app.backend.reads.rooms(user);
-      const counted = await Promise.all(rooms.map(({ room, readId }) => roomCounts(app, user, room, readId)));
+      const [read, memberOf] = await Promise.all([app.backend.reads.rooms(user), app.backend.rooms.roomsOf(user)]);
+      // Rooms joined (a direct conversation, an invite) count from their start until first read.
+      const known = new Set(read.map(({ room }) => room));
+      const rooms: Array<{ room: string; readId?: string }> = [...read, ...memberOf.filter((room) => !known.has(room)).map((room) => ({ room }))];
+      // A room that became private to them, or banned them, tells them nothing more.
+      const open = await Promise.all(rooms.map(({ room }) => mayOpen(app.backend.rooms, room, { user })));
+      const counted = await Promise.all(rooms.filter((_, i) => open[i]).map(({ room, readId }) => roomCounts(app, user, room, readId)));
       counted.sort((a, b) => compareMessageIds(b.lastId ?? '0-0', a.lastId ?? '0-0'));
       return { rooms: counted };
     },

@@ -8,18 +8,21 @@ import {
   messageTextProblem,
   VIA_API,
   pageLimit,
+  DirectoryQuery,
+  type Directory,
   type MessagesPage,
-  type RoomsList,
 } from '@roomcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpError } from '../errors.js';
-import { MessageAnswer, MessagesPageAnswer, RoomsListAnswer, SECURITY, refusals } from '../openapi/route-docs.js';
+import { DirectoryAnswer, MessageAnswer, MessagesPageAnswer, SECURITY, refusals } from '../openapi/route-docs.js';
 import { idempotencyKeyOf, publishRefusal, type Published } from '../rooms/publisher.js';
 import type { MessageDraft } from '../history/room-history.js';
 import { tokenUser } from '../identity/identity.js';
 import { looksLikeJwt } from '../identity/tokens.js';
 import { bearerToken } from '../security/api-keys.js';
 import { originAllowed } from '../security/origin.js';
+import { decodeCursor } from '../registry/room-registry.js';
+import { checkRoomAccess, keyActor, requireRoomReader, slowModeReason, slowModeWait, type Actor } from '../rooms/access.js';
 import { roomMentions } from '../rooms/mentions.js';
 import { presentedApiKey, requireReader, requireRoom } from './guards.js';
 
@@ -27,18 +30,21 @@ import { presentedApiKey, requireReader, requireRoom } from './guards.js';
  * Who is publishing over HTTP: an API key's service (`via: "api"`), a connection token's user,
  * or a logged-in user from an allowed origin. A dead session is refused, never a guest.
  */
-export async function publisherOf(request: FastifyRequest): Promise<{ draft: Pick<MessageDraft, 'user' | 'via'>; identity: string }> {
+export async function publisherOf(request: FastifyRequest): Promise<{ draft: Pick<MessageDraft, 'user' | 'via'>; identity: string; actor: Actor }> {
   const bearer = bearerToken(request.headers.authorization);
   if (bearer !== undefined && looksLikeJwt(bearer)) {
     const user = await tokenUser(request.server, bearer, (request.params as { room?: string }).room);
-    return { draft: { user }, identity: `token:${user.toLowerCase()}` };
+    return { draft: { user }, identity: `token:${user.toLowerCase()}`, actor: { user } };
   }
   const key = presentedApiKey(request);
-  if (key) return { draft: { user: key.name, via: VIA_API }, identity: `key:${key.name}` };
+  if (key) {
+    return { draft: { user: key.name, via: VIA_API }, identity: `key:${key.name}`, actor: keyActor(key) };
+  }
   if (request.sessionExpired) throw httpError('session_expired');
   if (request.user) {
     if (!originAllowed(request, request.server.config)) throw httpError('forbidden_origin');
-    return { draft: { user: request.user.username }, identity: `user:${request.user.username.toLowerCase()}` };
+    const { username } = request.user;
+    return { draft: { user: username }, identity: `user:${username.toLowerCase()}`, actor: { user: username } };
   }
   throw httpError('unauthorized');
 }
@@ -94,19 +100,22 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
         body: PostMessageBody,
         response: {
           201: { description: 'The stored message (the same shape as the socket\'s `chat.message` frame).', ...MessageAnswer },
-          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'session_expired', 'forbidden_origin', 'not_found', 'too_large', 'too_long', 'rate_limited', 'unavailable', 'unconfirmed'),
+          ...refusals('invalid_room', 'invalid_body', 'unauthorized', 'session_expired', 'forbidden_origin', 'forbidden', 'banned', 'not_found', 'too_large', 'too_long', 'rate_limited', 'unavailable', 'unconfirmed'),
         },
       },
     },
     async (request, reply) => {
-      const { draft: author, identity } = await publisherOf(request);
+      const { draft: author, identity, actor } = await publisherOf(request);
+      const { room } = request.params;
+      const standing = await checkRoomAccess(app.backend.rooms, room, actor);
       const idempotencyKey = idempotencyKeyHeader(request);
       const { message } = request.body;
       if (message.length > MAX_MESSAGE_LENGTH) throw httpError('too_long', `Messages are at most ${MAX_MESSAGE_LENGTH} characters.`);
       const problem = messageTextProblem(message);
       if (problem !== undefined) throw httpError('invalid_body', problem);
       await spendPublishBudget(request, identity);
-      const { room } = request.params;
+      const wait = await slowModeWait(app.backend.rooms, room, standing, actor);
+      if (wait > 0) throw Object.assign(httpError('rate_limited', slowModeReason(standing, wait), Math.ceil(wait / 1000)), { retryAfterMs: wait });
       const { replyTo } = request.body;
       const mentions = await roomMentions(app.backend, room, message);
       let published: Published;
@@ -134,7 +143,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { room: string }; Querystring: MessagesQuery }>(
     '/rooms/:room/messages',
     {
-      preValidation: [requireRoom, requireReader],
+      preValidation: [requireRoom, requireReader, requireRoomReader],
       schema: {
         tags: ['rooms'],
         summary: 'Read a page of a room\'s history',
@@ -145,7 +154,7 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
         querystring: MessagesQuery,
         response: {
           200: { description: 'A page of messages, oldest first.', ...MessagesPageAnswer },
-          ...refusals('invalid_room', 'invalid_query', 'login_required', 'unauthorized'),
+          ...refusals('invalid_room', 'invalid_query', 'login_required', 'unauthorized', 'session_expired', 'forbidden', 'banned'),
         },
       },
     },
@@ -159,11 +168,19 @@ export default async function roomRoutes(app: FastifyInstance): Promise<void> {
 
   const roomsSchema = {
     tags: ['rooms'],
-    summary: 'List the rooms with someone online',
+    summary: 'The directory: public rooms, and rooms with someone online',
+    description:
+      'Public rooms whose name contains `q` (any case), by name, then rooms nobody claimed with someone online. Private and unlisted rooms are never listed. Pass the answer\'s `cursor` back for the next page; `null` means the last page.',
     security: SECURITY.anyone,
-    response: { 200: { description: 'Rooms with someone online, across all nodes.', ...RoomsListAnswer }, ...refusals('login_required', 'unauthorized') },
+    querystring: DirectoryQuery,
+    response: {
+      200: { description: 'One page of the directory.', ...DirectoryAnswer },
+      ...refusals('invalid_query', 'login_required', 'unauthorized'),
+    },
   };
-  app.get('/rooms', { preValidation: [requireReader], schema: roomsSchema }, async (): Promise<RoomsList> => ({
-    rooms: await app.backend.presence.rooms(),
-  }));
+  app.get<{ Querystring: DirectoryQuery }>('/rooms', { preValidation: [requireReader], schema: roomsSchema }, async (request): Promise<Directory> => {
+    const { q = '', cursor } = request.query;
+    if (!decodeCursor(cursor)) throw httpError('invalid_query', '"cursor" must be a cursor from a previous page.');
+    return app.backend.rooms.directory(q, cursor);
+  });
 }

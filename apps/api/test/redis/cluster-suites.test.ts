@@ -9,15 +9,22 @@ import { layerSuite } from '../layer/layer-suite.js';
 import { rateLimiterSuite } from '../limits/rate-limiter-suite.js';
 import { presenceSuite } from '../presence/presence-suite.js';
 import { readStoreSuite } from '../reads/read-store-suite.js';
+import { registrySuite } from '../registry/registry-suite.js';
 import { idempotencySuite } from './idempotency-suite.js';
 import {
   groupChannel,
   idempotencyKey,
   nodeAliveKey,
   nodeMembersKey,
+  roomAuditKey,
+  roomBansKey,
   roomDeletedKey,
+  roomInviteKey,
+  roomMembersKey,
+  roomMetaKey,
   roomPresenceKey,
   roomReadersKey,
+  roomSlowModeKey,
   roomStateKey,
   roomStreamKey,
   roomTrimmedKey,
@@ -39,6 +46,7 @@ presenceSuite(factory);
 rateLimiterSuite(factory);
 idempotencySuite(factory);
 readStoreSuite(factory);
+registrySuite(factory);
 describe('Redis Cluster account and session stores', () => {
   let client: RedisClient;
   beforeAll(async () => {
@@ -71,6 +79,12 @@ describe('key layout on a Redis Cluster', () => {
           roomDeletedKey(room),
           roomReadersKey(room),
           roomPresenceKey(room),
+          roomMetaKey(room),
+          roomMembersKey(room),
+          roomBansKey(room),
+          roomInviteKey(room, 'token'),
+          roomSlowModeKey(room, 'alice'),
+          roomAuditKey(room),
           idempotencyKey(room, 'nonce:x:{y}:z'),
           groupChannel(roomGroup(room)),
         ];

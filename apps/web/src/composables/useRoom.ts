@@ -18,7 +18,12 @@ import { TypingTracker } from '../lib/typing.js';
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'signed-out';
 
 /** Why the room cannot be shown at all (as opposed to a passing network problem). */
-export type RoomBlock = 'login_required' | 'invalid_room' | undefined;
+/**
+ * Why the room is closed to this page, for good until something changes: login required, a bad
+ * name, a private room (`forbidden`), a ban, or a close 4003 with its reason (`removed`, `kicked`).
+ */
+export type RoomBlock = 'login_required' | 'invalid_room' | 'forbidden' | 'banned' | 'removed' | 'kicked' | undefined;
+const ROOM_REFUSALS = new Set(['forbidden', 'banned', 'removed', 'kicked']);
 
 export interface UseRoomOptions {
   /** Server base URL. Default: this page's origin (the API serves the SPA, or Vite proxies it). */
@@ -93,6 +98,8 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
   let disposed = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   const changes = useMessageChanges(() => client);
+  /** The reason of the socket's last close (4003 says why: removed, kicked, banned). */
+  let closeReason = '';
   const typists = new TypingTracker(typingTimeoutMs, (names) => {
     typing.value = names;
   });
@@ -205,6 +212,9 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     current.on('recovered', (frame) => {
       if (current === client && !frame.complete) gap.value = true;
     });
+    current.on('close', ({ reason }) => {
+      if (current === client) closeReason = reason;
+    });
     current.on('status', (next) => {
       if (current !== client) return;
       status.value = next;
@@ -227,6 +237,8 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     if (ended?.closeCode === CLOSE.signedOut || code === 'session_expired') signedOut.value = true;
     else if (code === 'username_taken' || code === 'invalid_username') nameRefusal.value = ended!.refusal!.reason;
     else if (code === 'login_required') blocked.value = 'login_required';
+    else if (code !== undefined && ROOM_REFUSALS.has(code)) blocked.value = code as RoomBlock;
+    else if (ended?.closeCode === CLOSE.forbidden) blocked.value = ROOM_REFUSALS.has(closeReason) ? (closeReason as RoomBlock) : 'forbidden';
   }
 
   /** Reconnects now, resuming after the newest message we have (a refused socket, a network back). */
@@ -240,7 +252,9 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
     signedOut.value = false;
     nameRefusal.value = undefined;
     blocked.value = undefined;
-    reconnect();
+    // A room that refused even its history (private, banned) loads again from the start.
+    if (!ready.value && retryTimer === undefined) void start();
+    else reconnect();
   }
 
   // The browser knows when the network is back long before a backoff timer would.
@@ -278,8 +292,8 @@ export function useRoom(room: string, options: UseRoomOptions = {}) {
       connect(page.messages.at(-1)?.id ?? EMPTY_ROOM);
     } catch (error) {
       if (disposed) return;
-      if (error instanceof ApiError && (error.code === 'login_required' || error.code === 'invalid_room')) {
-        blocked.value = error.code;
+      if (error instanceof ApiError && (error.code === 'login_required' || error.code === 'invalid_room' || ROOM_REFUSALS.has(error.code))) {
+        blocked.value = error.code as RoomBlock;
         status.value = 'closed';
         return;
       }
