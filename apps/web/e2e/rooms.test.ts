@@ -6,6 +6,8 @@ import {
   REPO,
   WAIT_MS,
   launchBrowser,
+  messageAction,
+  messageRow,
   messageTexts,
   openPage,
   registerIn,
@@ -123,6 +125,17 @@ describe('rooms people own, in the browser', () => {
       await open.page.goto(`${server.url}/chat/plaza/`);
       await waitConnected(open);
     }
+    // The owner deletes what bob posted: offered on his message, gone for both, no edit offered.
+    await sendFromPage(bob.page, 'buy cheap watches here');
+    await messageRow(alice.page, 'buy cheap watches here').waitFor();
+    expect(await messageRow(alice.page, 'buy cheap watches here').getByTestId('action-edit').count()).toBe(0);
+    await messageAction(alice.page, 'buy cheap watches here', 'delete');
+    await alice.page.getByTestId('delete-yes').click();
+    for (const open of [alice, bob]) {
+      await expect.poll(() => open.page.locator('[data-testid="message"][data-deleted="true"]').count(), { timeout: WAIT_MS }).toBe(1);
+      expect(await messageTexts(open.page)).not.toContain('buy cheap watches here');
+    }
+
     const banButton = alice.page.locator('[data-testid="present-user"][data-user="bob"] [data-testid="ban-person"]');
     await banButton.waitFor();
     await docScreenshot(alice.page, 'rooms-moderation');
