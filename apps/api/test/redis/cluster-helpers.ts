@@ -14,7 +14,8 @@ export const loadConfig = (redis: string | string[], overrides: Partial<Config> 
   ...(typeof redis === 'string' ? { redisUrl: redis } : { redisClusterNodes: redis }),
   ...UNLIMITED_SENDS,
   publishRate: 0,
-  // Every test client comes from 127.0.0.1: hundreds of resumes a minute from one address.
+  // Every test client comes from 127.0.0.1: hundreds of connects and resumes a minute from one address.
+  connectRate: 0,
   resumeRate: 0,
   historyLimit: 10_000,
   apiKeys: [{ key: API_KEY, name: 'svc' }],
