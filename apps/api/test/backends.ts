@@ -91,9 +91,38 @@ export interface RedisBackendFactory extends BackendFactory {
   admin(): Promise<RedisClient>;
 }
 
+/**
+ * Redis backends, each on a command client of its own from `connect`, and their closing: what the
+ * Redis and the cluster factory share; they differ only in the client and the config's Redis.
+ */
+function redisBackends(connect: () => Promise<RedisClient>): {
+  create(options: BackendOptions, redis: Partial<Config>): Promise<Backend>;
+  closeAll(): Promise<void>;
+} {
+  const made: Array<{ backend: Backend; client: RedisClient }> = [];
+  return {
+    async create(options, redis) {
+      const client = await connect();
+      const config = backendConfig(options, redis);
+      const backend = await createRedisBackend(
+        { config, log: recordingLogger(), metrics: new Metrics(), redis: client },
+        options.presenceTiming ? { presenceTiming: options.presenceTiming } : {},
+      );
+      made.push({ backend, client });
+      return backend;
+    },
+    async closeAll() {
+      for (const { backend, client } of made.splice(0)) {
+        await backend.close();
+        client.disconnect();
+      }
+    },
+  };
+}
+
 export function redisFactory(): RedisBackendFactory & { redis(): TestRedis } {
   let server: TestRedis | undefined;
-  const made: Array<{ backend: Backend; client: Redis }> = [];
+  const made = redisBackends(async () => connected(redisClient(redis().url)));
   const redis = (): TestRedis => {
     if (!server) throw new Error('redisFactory: setUp() was not run');
     return server;
@@ -105,21 +134,9 @@ export function redisFactory(): RedisBackendFactory & { redis(): TestRedis } {
     async setUp() {
       server = await startRedis();
     },
-    async create(options = {}) {
-      const client = await connected(redisClient(redis().url));
-      const config = backendConfig(options, { redisUrl: redis().url });
-      const backend = await createRedisBackend(
-        { config, log: recordingLogger(), metrics: new Metrics(), redis: client },
-        options.presenceTiming ? { presenceTiming: options.presenceTiming } : {},
-      );
-      made.push({ backend, client });
-      return backend;
-    },
+    create: (options = {}) => made.create(options, { redisUrl: redis().url }),
     async reset() {
-      for (const { backend, client } of made.splice(0)) {
-        await backend.close();
-        client.disconnect();
-      }
+      await made.closeAll();
       // Our own private server: flushing it is how a test starts clean.
       const admin = await connected(redisClient(redis().url));
       await admin.flushall();
@@ -149,7 +166,7 @@ export function clusterFactory(): RedisBackendFactory & { cluster(): TestRedisCl
   let server: TestRedisCluster | undefined;
   let starting: Promise<TestRedisCluster> | undefined;
   let holders = 0;
-  const made: Array<{ backend: Backend; client: RedisClient }> = [];
+  const made = redisBackends(async () => clusterCommandClient(cluster()));
   const cluster = (): TestRedisCluster => {
     if (!server) throw new Error('clusterFactory: setUp() was not run');
     return server;
@@ -162,21 +179,9 @@ export function clusterFactory(): RedisBackendFactory & { cluster(): TestRedisCl
       holders += 1;
       server = await (starting ??= startRedisCluster());
     },
-    async create(options = {}) {
-      const client = await clusterCommandClient(cluster());
-      const config = backendConfig(options, { redisClusterNodes: cluster().seeds });
-      const backend = await createRedisBackend(
-        { config, log: recordingLogger(), metrics: new Metrics(), redis: client },
-        options.presenceTiming ? { presenceTiming: options.presenceTiming } : {},
-      );
-      made.push({ backend, client });
-      return backend;
-    },
+    create: (options = {}) => made.create(options, { redisClusterNodes: cluster().seeds }),
     async reset() {
-      for (const { backend, client } of made.splice(0)) {
-        await backend.close();
-        client.disconnect();
-      }
+      await made.closeAll();
       await cluster().flush();
     },
     async tearDown() {

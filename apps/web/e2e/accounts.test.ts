@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, launchBrowser, messageTexts, openPage, registerIn, sendFromPage, startServer, waitConnected, type OpenPage, type ServerHandle } from './helpers.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { PASSWORD, browserSuite, messageTexts, registerIn, sendFromPage, waitConnected } from './helpers.js';
 
 /** Fills the lobby's account form and submits it. */
 async function submitAccountForm(page: Page, mode: 'login' | 'register', username: string, password: string): Promise<void> {
@@ -11,34 +11,16 @@ async function submitAccountForm(page: Page, mode: 'login' | 'register', usernam
 }
 
 describe('accounts, through the UI', () => {
-  let server: ServerHandle;
-  let browser: Browser;
-  const pages: OpenPage[] = [];
-
-  beforeAll(async () => {
-    server = await startServer({ SOCKET_RATE: '0' });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await Promise.allSettled(pages.map((open) => open.context.close()));
-    await browser?.close();
-    await server?.stop();
-  });
-
-  const fresh = async (): Promise<OpenPage> => {
-    const open = await openPage(browser);
-    pages.push(open);
-    return open;
-  };
+  const suite = browserSuite({ SOCKET_RATE: '0' });
 
   it('registers, logs out, logs in, chats as that user, and logs out', async () => {
-    const account = await fresh();
+    const account = await suite.fresh();
     const { page, problems } = account;
-    const watcher = await fresh();
-    await watcher.page.goto(`${server.url}/chat/members/`);
+    const watcher = await suite.fresh();
+    await watcher.page.goto(`${suite.server.url}/chat/members/`);
     await waitConnected(watcher);
 
-    await page.goto(server.url);
+    await page.goto(suite.server.url);
     await submitAccountForm(page, 'register', 'Ada_L', PASSWORD);
     await expect.poll(() => page.getByTestId('signed-in-as').innerText()).toBe('Signed in as Ada_L');
 
@@ -78,7 +60,7 @@ describe('accounts, through the UI', () => {
     await page.getByTestId('logout').click();
     await expect.poll(() => page.getByTestId('auth-submit').isVisible()).toBe(true);
     expect(await page.getByTestId('signed-in-as').count()).toBe(0);
-    const me = await page.request.get(`${server.url}/auth/me`);
+    const me = await page.request.get(`${suite.server.url}/auth/me`);
     expect(me.status()).toBe(401);
     await page.reload();
     await expect.poll(() => page.getByTestId('auth-submit').isVisible()).toBe(true);
@@ -86,8 +68,8 @@ describe('accounts, through the UI', () => {
   });
 
   it('checks the username and password rules before asking the server', async () => {
-    const { page } = await fresh();
-    await page.goto(server.url);
+    const { page } = await suite.fresh();
+    await page.goto(suite.server.url);
     await submitAccountForm(page, 'register', 'a b', 'short');
     expect(await page.getByLabel('Username').getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
@@ -97,12 +79,12 @@ describe('accounts, through the UI', () => {
   });
 
   it('shows two logged-in users each other’s messages by name, and both in the presence list', async () => {
-    const grace = await fresh();
-    const linus = await fresh();
-    await registerIn(grace.context, server.url, 'grace');
-    await registerIn(linus.context, server.url, 'linus');
+    const grace = await suite.fresh();
+    const linus = await suite.fresh();
+    await registerIn(grace.context, suite.server.url, 'grace');
+    await registerIn(linus.context, suite.server.url, 'linus');
     for (const open of [grace, linus]) {
-      await open.page.goto(`${server.url}/chat/pair/`);
+      await open.page.goto(`${suite.server.url}/chat/pair/`);
       await waitConnected(open);
     }
     for (const { page } of [grace, linus]) {
@@ -125,33 +107,20 @@ describe('accounts, through the UI', () => {
 });
 
 describe('a server that requires login', () => {
-  let server: ServerHandle;
-  let browser: Browser;
-  const pages: OpenPage[] = [];
-
-  beforeAll(async () => {
-    server = await startServer({ REQUIRE_LOGIN: 'true' });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await Promise.allSettled(pages.map((open) => open.context.close()));
-    await browser?.close();
-    await server?.stop();
-  });
+  const suite = browserSuite({ REQUIRE_LOGIN: 'true' });
 
   it('tells a guest to log in instead of retrying, and lets them in once they have', async () => {
-    const open = await openPage(browser);
-    pages.push(open);
+    const open = await suite.fresh();
     const { page } = open;
-    await page.goto(`${server.url}/chat/members-only/`);
+    await page.goto(`${suite.server.url}/chat/members-only/`);
     await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/log in/i);
     expect(await page.getByTestId('connection').getAttribute('data-state')).toBe('offline');
 
     await page.getByRole('alert').getByRole('link', { name: 'Log in' }).click();
-    await page.waitForURL(`${server.url}/`);
+    await page.waitForURL(`${suite.server.url}/`);
     await submitAccountForm(page, 'register', 'member_1', PASSWORD);
     await expect.poll(() => page.getByTestId('signed-in-as').innerText()).toBe('Signed in as member_1');
-    await page.goto(`${server.url}/chat/members-only/`);
+    await page.goto(`${suite.server.url}/chat/members-only/`);
     await waitConnected(open);
     await sendFromPage(page, 'inside now');
     await expect.poll(() => page.locator('[data-testid="message"][data-state="confirmed"]').count()).toBe(1);

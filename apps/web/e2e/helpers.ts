@@ -2,6 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { startServer, type ServerHandle } from './processes.js';
 
 /** The processes the tests start (the built server, Redis, a link to cut) live beside these. */
 export * from './processes.js';
@@ -121,4 +123,58 @@ export async function sendFromPage(page: Page, text: string): Promise<void> {
   const input = page.getByTestId('message-input');
   await input.fill(text);
   await input.press('Enter');
+}
+
+// ---------------------------------------------------------------- one server and browser per block
+
+/** What browserSuite() gives a describe block's tests. */
+export interface BrowserSuite {
+  /** The block's server (once its tests run). */
+  readonly server: ServerHandle;
+  /** A fresh page in a context of its own, closed after the block. */
+  fresh(): Promise<OpenPage>;
+  /** A fresh page (registered as `username` if given) on `room`, connected. */
+  enter(room: string, username?: string): Promise<OpenPage>;
+}
+
+/**
+ * One built server (started with `env`) and one Chromium for a describe block, started before its
+ * tests; after them every page's context, the browser and the server are closed.
+ */
+export function browserSuite(env: Record<string, string> = {}): BrowserSuite {
+  let server: ServerHandle | undefined;
+  let browser: Browser | undefined;
+  const pages: OpenPage[] = [];
+  beforeAll(async () => {
+    server = await startServer(env);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await Promise.allSettled(pages.map((open) => open.context.close()));
+    await browser?.close();
+    await server?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('browserSuite: the server and browser start before the tests; use them inside one');
+    return value;
+  };
+  const fresh = async (): Promise<OpenPage> => {
+    const open = await openPage(started(browser));
+    pages.push(open);
+    return open;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    fresh,
+    async enter(room, username) {
+      const open = await fresh();
+      const base = started(server).url;
+      if (username !== undefined) await registerIn(open.context, base, username);
+      await open.page.goto(`${base}/chat/${room}/`);
+      await waitConnected(open);
+      return open;
+    },
+  };
 }

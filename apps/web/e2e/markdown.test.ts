@@ -1,19 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { HOSTILE_MARKDOWN } from '../src/lib/hostile-markdown.js';
-import {
-  launchBrowser,
-  messageAction,
-  messageRow,
-  openPage,
-  postMessage,
-  registerIn,
-  sendFromPage,
-  startServer,
-  waitConnected,
-  type OpenPage,
-  type ServerHandle,
-} from './helpers.js';
+import { browserSuite, messageAction, messageRow, postMessage, sendFromPage, waitConnected } from './helpers.js';
 
 /** What the messages' text holds that could run or mislead: anything here is a failure. */
 function dangers(page: Page): Promise<string[]> {
@@ -45,34 +33,13 @@ function dangers(page: Page): Promise<string[]> {
  * text or the allowed markup only, and nothing of it runs.
  */
 describe('hostile markdown in Chromium', () => {
-  let server: ServerHandle;
-  let browser: Browser;
-  const pages: OpenPage[] = [];
-
-  beforeAll(async () => {
-    server = await startServer({ SOCKET_RATE: '0' });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await Promise.allSettled(pages.map((open) => open.context.close()));
-    await browser?.close();
-    await server?.stop();
-  });
-
-  const enter = async (room: string, username?: string): Promise<OpenPage> => {
-    const open = await openPage(browser);
-    pages.push(open);
-    if (username !== undefined) await registerIn(open.context, server.url, username);
-    await open.page.goto(`${server.url}/chat/${room}/`);
-    await waitConnected(open);
-    return open;
-  };
+  const suite = browserSuite({ SOCKET_RATE: '0' });
 
   it('shows the corpus sent over the socket and HTTP as text or safe markup, and runs none of it', async () => {
-    const alice = await enter('hostile-markdown', 'alice');
-    const bob = await enter('hostile-markdown');
+    const alice = await suite.enter('hostile-markdown', 'alice');
+    const bob = await suite.enter('hostile-markdown');
     for (const text of HOSTILE_MARKDOWN) await sendFromPage(alice.page, text);
-    for (const text of HOSTILE_MARKDOWN) await postMessage(server.url, 'hostile-markdown', text);
+    for (const text of HOSTILE_MARKDOWN) await postMessage(suite.server.url, 'hostile-markdown', text);
     // The new paths for text: an edit to hostile text, and a reply quoting a hostile message.
     await sendFromPage(alice.page, 'to be edited');
     await messageAction(alice.page, 'to be edited', 'edit');

@@ -1,22 +1,17 @@
 import { statSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   DOCS_SCREENSHOTS,
   PHONE,
-  launchBrowser,
+  browserSuite,
   messageAction,
   messageRow,
   messageTexts,
-  openPage,
   postMessage,
-  registerIn,
   screenshot,
   sendFromPage,
-  startServer,
   waitConnected,
-  type OpenPage,
-  type ServerHandle,
 } from './helpers.js';
 
 /** Each emoji under a message with its count, as the page shows them. */
@@ -30,32 +25,11 @@ const reactionsOf = (page: Page, text: string) =>
  * each seen by the other at once and again after both reload.
  */
 describe('edit, delete, reply, react and mention between two browsers', () => {
-  let server: ServerHandle;
-  let browser: Browser;
-  const pages: OpenPage[] = [];
-
-  beforeAll(async () => {
-    server = await startServer({ SOCKET_RATE: '0' });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await Promise.allSettled(pages.map((open) => open.context.close()));
-    await browser?.close();
-    await server?.stop();
-  });
-
-  const enterAs = async (username: string, room: string): Promise<OpenPage> => {
-    const open = await openPage(browser);
-    pages.push(open);
-    await registerIn(open.context, server.url, username);
-    await open.page.goto(`${server.url}/chat/${room}/`);
-    await waitConnected(open);
-    return open;
-  };
+  const suite = browserSuite({ SOCKET_RATE: '0' });
 
   it('shows every change to the other person at once and after a reload', async () => {
-    const maya = await enterAs('maya', 'planning');
-    const sam = await enterAs('sam', 'planning');
+    const maya = await suite.enter('planning', 'maya');
+    const sam = await suite.enter('planning', 'sam');
     await expect.poll(() => maya.page.locator('[data-testid="present-user"][data-user="sam"]').count()).toBe(1);
 
     // A mention: highlighted for both, standing out for the one mentioned.
@@ -166,12 +140,12 @@ describe('edit, delete, reply, react and mention between two browsers', () => {
   });
 
   it('jumps to the message a reply quotes, loading older pages when it is not loaded yet', async () => {
-    const first = await postMessage(server.url, 'long-thread', 'the very first message');
-    for (let n = 0; n < 120; n += 1) await postMessage(server.url, 'long-thread', `filler ${n}`);
-    const reader = await enterAs('rosa', 'long-thread');
+    const first = await postMessage(suite.server.url, 'long-thread', 'the very first message');
+    for (let n = 0; n < 120; n += 1) await postMessage(suite.server.url, 'long-thread', `filler ${n}`);
+    const reader = await suite.enter('long-thread', 'rosa');
     await sendFromPage(reader.page, 'placeholder');
     // A reply to a message 120 messages back, sent over the socket by another person's page.
-    const other = await enterAs('ivan', 'long-thread');
+    const other = await suite.enter('long-thread', 'ivan');
     const frame = JSON.stringify({ type: 'chat.message', message: 'answering the first one', replyTo: first.id });
     await other.page.evaluate(
       ([url, text]) =>
@@ -186,7 +160,7 @@ describe('edit, delete, reply, react and mention between two browsers', () => {
           socket.onopen = () => socket.send(text!);
           socket.onerror = () => reject(new Error('the socket failed'));
         }),
-      [`${server.url.replace(/^http/, 'ws')}/ws/chat/long-thread/`, frame],
+      [`${suite.server.url.replace(/^http/, 'ws')}/ws/chat/long-thread/`, frame],
     );
     const reply = messageRow(reader.page, 'answering the first one');
     await expect.poll(() => reply.getByTestId('reply-quote').innerText()).toContain('an earlier message');

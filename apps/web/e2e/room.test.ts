@@ -1,34 +1,13 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, messageTexts, openPage, sendFromPage, startServer, waitConnected, type OpenPage, type ServerHandle } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, messageTexts, sendFromPage, waitConnected } from './helpers.js';
 
 /** Two guests in one room, and what a message may contain. */
 describe('the room, between two browsers', () => {
-  let server: ServerHandle;
-  let browser: Browser;
-  const pages: OpenPage[] = [];
-
-  beforeAll(async () => {
-    server = await startServer({ SOCKET_RATE: '0' });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await Promise.allSettled(pages.map((open) => open.context.close()));
-    await browser?.close();
-    await server?.stop();
-  });
-
-  const enter = async (room: string): Promise<OpenPage> => {
-    const open = await openPage(browser);
-    pages.push(open);
-    await open.page.goto(`${server.url}/chat/${room}/`);
-    await waitConnected(open);
-    return open;
-  };
+  const suite = browserSuite({ SOCKET_RATE: '0' });
 
   it('shows each guest the other’s messages with author and time, and both in the presence list', async () => {
-    const alice = await enter('two-guests');
-    const bob = await enter('two-guests');
+    const alice = await suite.enter('two-guests');
+    const bob = await suite.enter('two-guests');
 
     await expect.poll(() => alice.page.getByTestId('guest-count').innerText()).toBe('2 guests');
     await expect.poll(() => bob.page.getByTestId('presence-count').innerText()).toBe('2');
@@ -65,8 +44,8 @@ describe('the room, between two browsers', () => {
   });
 
   it('shows who is typing to the others', async () => {
-    const alice = await enter('typing-room');
-    const bob = await enter('typing-room');
+    const alice = await suite.enter('typing-room');
+    const bob = await suite.enter('typing-room');
     await alice.page.getByTestId('message-input').pressSequentially('hel');
     await expect.poll(() => bob.page.getByTestId('typing').innerText()).toBe('Guest is typing…');
     // Their message ends the notice.
@@ -76,7 +55,7 @@ describe('the room, between two browsers', () => {
   });
 
   it('sends with Enter, breaks the line with Shift+Enter, and keeps the line break', async () => {
-    const { page } = await enter('multiline');
+    const { page } = await suite.enter('multiline');
     const input = page.getByTestId('message-input');
     await input.pressSequentially('first line');
     await input.press('Shift+Enter');
@@ -89,8 +68,8 @@ describe('the room, between two browsers', () => {
   });
 
   it('renders markup as literal text and runs none of it; links open safely', async () => {
-    const alice = await enter('hostile');
-    const bob = await enter('hostile');
+    const alice = await suite.enter('hostile');
+    const bob = await suite.enter('hostile');
     const attack = '<img src=x onerror=alert(1)>';
     const scriptTag = '<script>window.__pwned = 1</script>';
     await sendFromPage(alice.page, attack);
@@ -113,7 +92,7 @@ describe('the room, between two browsers', () => {
   });
 
   it('is usable by keyboard and screen reader: names, focus order, live regions', async () => {
-    const { page } = await enter('keyboard');
+    const { page } = await suite.enter('keyboard');
     // Every control has a name a screen reader can say.
     expect(await page.getByLabel('Message #keyboard').count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Send' }).count()).toBe(1);
@@ -149,7 +128,7 @@ describe('the room, between two browsers', () => {
   });
 
   it('serves the SPA shell with no inline script or style, ready for a strict CSP', async () => {
-    const response = await fetch(`${server.url}/chat/any-room/`);
+    const response = await fetch(`${suite.server.url}/chat/any-room/`);
     expect(response.status).toBe(200);
     const html = await response.text();
     expect(html).toContain('<div id="app">');
@@ -163,24 +142,11 @@ describe('the room, between two browsers', () => {
 });
 
 describe('sends over the socket rate', () => {
-  let server: ServerHandle;
-  let browser: Browser;
-  let open: OpenPage | undefined;
-
-  beforeAll(async () => {
-    // One message a second, bursts of two: the third quick send is refused with rate_limited.
-    server = await startServer({ SOCKET_RATE: '1' });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await open?.context.close();
-    await browser?.close();
-    await server?.stop();
-  });
+  // One message a second, bursts of two: the third quick send is refused with rate_limited.
+  const suite = browserSuite({ SOCKET_RATE: '1' });
 
   it('show pending, wait as the server asks (retryAfterMs) and go out by themselves, in order; none fails', async () => {
-    const current = await openPage(browser);
-    open = current;
+    const current = await suite.fresh();
     const { page } = current;
     // Every chat frame the page sends, to check that a retry reuses its send's nonce.
     const sentFrames: Array<{ message?: string; nonce?: string }> = [];
@@ -189,7 +155,7 @@ describe('sends over the socket rate', () => {
         if (typeof event.payload === 'string') sentFrames.push(JSON.parse(event.payload) as { message?: string; nonce?: string });
       });
     });
-    await page.goto(`${server.url}/chat/slow-room/`);
+    await page.goto(`${suite.server.url}/chat/slow-room/`);
     await waitConnected(current);
 
     for (const text of ['one', 'two', 'three', 'four']) await sendFromPage(page, text);

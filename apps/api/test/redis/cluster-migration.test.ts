@@ -1,10 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisClient } from '../../src/redis/client.js';
-import { clusterCommandClient } from '../backends.js';
-import { sleep, startRedisCluster, type TestNode, type TestRedisCluster, type TestSocket } from '../helpers.js';
+import { describe, expect, it } from 'vitest';
+import { sleep, type TestRedisCluster } from '../helpers.js';
 import { expectNothingLost, liveStream, subscribe } from './cluster-failover-helpers.js';
-import { loadConfig, startNodes } from './cluster-helpers.js';
-import { roomSlot, roomsOnEveryMaster } from './sharded-rooms-helpers.js';
+import { redisClusterPerFile, roomSlot, roomsOnEveryMaster } from './sharded-rooms-helpers.js';
 
 /**
  * Moves `slot` from the master on `from` to the one on `to` as `redis-cli --cluster reshard`
@@ -29,27 +26,14 @@ async function migrateSlot(cluster: TestRedisCluster, slot: number, from: number
 }
 
 describe('a live room’s slot migrated to another master', () => {
-  let cluster: TestRedisCluster;
-  let admin: RedisClient;
-  let nodes: TestNode[] = [];
-  let sockets: TestSocket[] = [];
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    admin = await clusterCommandClient(cluster);
-  }, 90_000);
-  afterAll(async () => {
-    await Promise.allSettled(sockets.map((socket) => socket.close()));
-    await Promise.allSettled(nodes.map((node) => node.close()));
-    admin?.disconnect();
-    await cluster?.stop();
-  });
+  const env = redisClusterPerFile();
 
   it('loses nothing for its subscribers: every acknowledged message is stored, every socket’s sequence equals the history', async () => {
+    const { cluster, admin } = env;
     const [[from, [room]], [to]] = [...(await roomsOnEveryMaster(cluster, admin, 'moving', 1))] as [[number, string[]], [number, string[]]];
     const slot = await roomSlot(admin, room!);
-    nodes = await startNodes(2, loadConfig(cluster.seeds));
-    sockets = await subscribe(nodes, room!, 2);
+    const nodes = await env.startNodes(2);
+    const sockets = env.track(await subscribe(nodes, room!, 2));
     let stop!: () => void;
     const streaming = liveStream(nodes, room!, new Promise<void>((resolve) => (stop = resolve)), 'moving');
     await sleep(1000);

@@ -1,6 +1,9 @@
+import { afterAll, beforeAll } from 'vitest';
 import type { RedisClient } from '../../src/redis/client.js';
 import { roomStreamKey } from '../../src/redis/keys.js';
-import type { TestRedisCluster } from '../helpers.js';
+import { clusterCommandClient } from '../backends.js';
+import { startRedisCluster, type TestNode, type TestRedisCluster, type TestSocket } from '../helpers.js';
+import { loadConfig, startNodes } from './cluster-helpers.js';
 
 /** The slot of a room (its log's, which is every key's of the room), by Redis's own CLUSTER KEYSLOT. */
 export async function roomSlot(admin: RedisClient, room: string): Promise<number> {
@@ -21,4 +24,56 @@ export async function roomsOnEveryMaster(cluster: TestRedisCluster, admin: Redis
     if (rooms.length < perMaster) rooms.push(room);
   }
   return byMaster;
+}
+
+/** What redisClusterPerFile() gives a test: the cluster and its admin client, and what it starts on it. */
+export interface ClusterFile {
+  readonly cluster: TestRedisCluster;
+  readonly admin: RedisClient;
+  /** Starts `count` Roomcast nodes on the cluster; they are closed after the block. */
+  startNodes(count: number): Promise<TestNode[]>;
+  /** Marks sockets to close after the block; answers them. */
+  track(sockets: TestSocket[]): TestSocket[];
+}
+
+/**
+ * One Redis Cluster (and an admin client on it) for a describe block, started before its tests; after
+ * them the sockets, the nodes, the client and the cluster are stopped.
+ */
+export function redisClusterPerFile(): ClusterFile {
+  let cluster: TestRedisCluster | undefined;
+  let admin: RedisClient | undefined;
+  const nodes: TestNode[] = [];
+  const sockets: TestSocket[] = [];
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    admin = await clusterCommandClient(cluster);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.allSettled(sockets.map((socket) => socket.close()));
+    await Promise.allSettled(nodes.map((node) => node.close()));
+    admin?.disconnect();
+    await cluster?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the Redis Cluster is not started yet (use it inside a test)');
+    return value;
+  };
+  return {
+    get cluster() {
+      return started(cluster);
+    },
+    get admin() {
+      return started(admin);
+    },
+    async startNodes(count) {
+      const more = await startNodes(count, loadConfig(started(cluster).seeds));
+      nodes.push(...more);
+      return more;
+    },
+    track(more) {
+      sockets.push(...more);
+      return more;
+    },
+  };
 }

@@ -1,44 +1,29 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { roomGroup } from '../../src/layer/channel-layer.js';
-import type { RedisClient } from '../../src/redis/client.js';
 import { groupChannel } from '../../src/redis/keys.js';
-import { clusterCommandClient } from '../backends.js';
-import { TestSocket, startRedisCluster, type TestNode, type TestRedisCluster } from '../helpers.js';
-import { ids, loadConfig, readHistory, startNodes } from './cluster-helpers.js';
-import { roomsOnEveryMaster } from './sharded-rooms-helpers.js';
+import { TestSocket } from '../helpers.js';
+import { ids, readHistory } from './cluster-helpers.js';
+import { redisClusterPerFile, roomsOnEveryMaster } from './sharded-rooms-helpers.js';
 
 const ROOMS_PER_MASTER = 10; // 3 masters: 30 rooms
 const MESSAGES_PER_ROOM = 100; // 3,000 in all
 
 describe('three Roomcast nodes on a Redis Cluster of three masters', () => {
-  let cluster: TestRedisCluster;
-  let admin: RedisClient;
-  let nodes: TestNode[] = [];
-  const sockets: TestSocket[] = [];
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    admin = await clusterCommandClient(cluster);
-  }, 90_000);
-  afterAll(async () => {
-    await Promise.allSettled(sockets.map((socket) => socket.close()));
-    await Promise.allSettled(nodes.map((node) => node.close()));
-    admin?.disconnect();
-    await cluster?.stop();
-  });
+  const env = redisClusterPerFile();
 
   it('gets 3,000 messages in 30 rooms spread over every master, from senders on every node, to every socket in one order per room: the stored one', async () => {
+    const { cluster, admin } = env;
     const byMaster = await roomsOnEveryMaster(cluster, admin, 'shard', ROOMS_PER_MASTER);
     expect([...byMaster.values()].map((rooms) => rooms.length)).toEqual([ROOMS_PER_MASTER, ROOMS_PER_MASTER, ROOMS_PER_MASTER]);
     const rooms = [...byMaster.values()].flat();
-    nodes = await startNodes(3, loadConfig(cluster.seeds));
+    const nodes = await env.startNodes(3);
 
     // One socket per room on every node; each sends its third of the room's messages.
     const inRoom = new Map<string, TestSocket[]>();
     for (const room of rooms) {
       const members: TestSocket[] = [];
       for (const node of nodes) members.push(await TestSocket.open(node.url, room));
-      sockets.push(...members);
+      env.track(members);
       inRoom.set(room, members);
     }
     for (const [room, members] of inRoom) {

@@ -1,30 +1,17 @@
 import type { AuditList } from '@roomcast/protocol';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { call } from '../auth-helpers.js';
-import { sleep, type TestNode, type TestRedis, type TestSocket } from '../helpers.js';
-import { claim, closedWithin, openAs, people, refusedAs, startCluster } from './room-helpers.js';
+import { sleep, type TestNode } from '../helpers.js';
+import { claim, closedWithin, clusterPerTest, openAs, people, refusedAs } from './room-helpers.js';
 
 /** Sockets must close on every node within this (the bound). */
 const CLOSE_BOUND_MS = 2000;
 
 describe('moderation on two nodes over Redis', () => {
-  let redis: TestRedis | undefined;
-  let nodes: TestNode[] = [];
-  const sockets: TestSocket[] = [];
-  const track = (socket: TestSocket): TestSocket => {
-    sockets.push(socket);
-    return socket;
-  };
-
-  afterEach(async () => {
-    await Promise.allSettled(sockets.splice(0).map((socket) => socket.close()));
-    await Promise.allSettled(nodes.map((node) => node.close()));
-    nodes = [];
-    await redis?.stop();
-  });
+  const { start, track } = clusterPerTest();
 
   it("removing a member and banning a user close their sockets on both nodes at once; a ban refuses reconnect, post and read until lifted", async () => {
-    ({ redis, nodes } = await startCluster());
+    const nodes = await start();
     const [a, b] = nodes as [TestNode, TestNode];
     const cookies = await people(nodes, 'alice', 'bob', 'carol', 'dave');
     await claim(a, cookies.alice!, 'club', 'private');
@@ -76,7 +63,7 @@ describe('moderation on two nodes over Redis', () => {
   });
 
   it('moderators ban guests by name and kick users across nodes; members may not moderate', async () => {
-    ({ redis, nodes } = await startCluster());
+    const nodes = await start();
     const [a, b] = nodes as [TestNode, TestNode];
     const cookies = await people(nodes, 'alice', 'mod', 'bob');
     await claim(a, cookies.alice!, 'plaza', 'public');
@@ -111,7 +98,7 @@ describe('moderation on two nodes over Redis', () => {
   });
 
   it('slow mode holds per user across nodes and tells the sender when it may post again', async () => {
-    ({ redis, nodes } = await startCluster());
+    const nodes = await start();
     const [a, b] = nodes as [TestNode, TestNode];
     const cookies = await people(nodes, 'alice', 'bob', 'carol');
     await claim(a, cookies.alice!, 'calm', 'public');

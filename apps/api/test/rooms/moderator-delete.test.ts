@@ -1,29 +1,16 @@
 import type { AuditList, ChatMessage, MessageState } from '@roomcast/protocol';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { call } from '../auth-helpers.js';
-import { TestSocket, type TestNode, type TestRedis } from '../helpers.js';
+import { TestSocket, type TestNode } from '../helpers.js';
 import { fold, logFrames, sendAndWait } from '../messages/message-helpers.js';
 import { readHistory } from '../redis/cluster-helpers.js';
-import { claim, openAs, people, startCluster } from './room-helpers.js';
+import { claim, clusterPerTest, openAs, people } from './room-helpers.js';
 
 describe('moderators delete anyone\'s message, on two nodes over Redis', () => {
-  let redis: TestRedis | undefined;
-  let nodes: TestNode[] = [];
-  const sockets: TestSocket[] = [];
-  const track = (socket: TestSocket): TestSocket => {
-    sockets.push(socket);
-    return socket;
-  };
-
-  afterEach(async () => {
-    await Promise.allSettled(sockets.splice(0).map((socket) => socket.close()));
-    await Promise.allSettled(nodes.map((node) => node.close()));
-    nodes = [];
-    await redis?.stop();
-  });
+  const { start, track } = clusterPerTest();
 
   it('the message disappears for everyone, live, after a reload and on a since resume; the audit list names the moderator', async () => {
-    ({ redis, nodes } = await startCluster());
+    const nodes = await start();
     const [a, b] = nodes as [TestNode, TestNode];
     const cookies = await people(nodes, 'alice', 'mod', 'carol', 'dave');
     await claim(a, cookies.alice!, 'forum', 'public');

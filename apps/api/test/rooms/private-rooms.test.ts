@@ -1,24 +1,15 @@
 import type { Directory, RoomInfo } from '@roomcast/protocol';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { call } from '../auth-helpers.js';
-import type { TestNode, TestRedis, TestSocket } from '../helpers.js';
+import type { TestNode } from '../helpers.js';
 import { API_KEY } from '../redis/cluster-helpers.js';
-import { SCOPED_KEY, claim, openAs, people, postWithKey, refusedAs, startCluster } from './room-helpers.js';
+import { SCOPED_KEY, claim, clusterPerTest, openAs, people, postWithKey, refusedAs } from './room-helpers.js';
 
 describe('private rooms and direct conversations, on two nodes over Redis', () => {
-  let redis: TestRedis | undefined;
-  let nodes: TestNode[] = [];
-  const sockets: TestSocket[] = [];
-
-  afterEach(async () => {
-    await Promise.allSettled(sockets.splice(0).map((socket) => socket.close()));
-    await Promise.allSettled(nodes.map((node) => node.close()));
-    nodes = [];
-    await redis?.stop();
-  });
+  const { start, track } = clusterPerTest();
 
   it('refuses a non-member everywhere (upgrade, history, info, directory, keys out of scope) and gives a member everything', async () => {
-    ({ redis, nodes } = await startCluster());
+    const nodes = await start();
     const [a, b] = nodes as [TestNode, TestNode];
     const cookies = await people(nodes, 'alice', 'bob', 'carol');
     await claim(a, cookies.alice!, 'secret', 'private', 'plans');
@@ -27,7 +18,8 @@ describe('private rooms and direct conversations, on two nodes over Redis', () =
     // A member on the other node: socket, live messages from the owner's node, history, info.
     const owner = await openAs(a, 'secret', cookies.alice);
     const member = await openAs(b, 'secret', cookies.bob);
-    sockets.push(owner, member);
+    track(owner);
+    track(member);
     member.send({ type: 'chat.message', message: 'hello from b', nonce: 'n1' });
     await owner.waitFor((frame) => frame.type === 'chat.message' && frame.message === 'hello from b', 'the member\'s message on node a');
     const history = await call(b, 'GET', '/rooms/secret/messages', undefined, { cookie: cookies.bob! });
@@ -65,13 +57,13 @@ describe('private rooms and direct conversations, on two nodes over Redis', () =
 
     // Unclaimed rooms are as open as before.
     const lobby = await openAs(b, 'lobby');
-    sockets.push(lobby);
+    track(lobby);
     expect((await postWithKey(a, 'lobby', API_KEY, 'open as ever')).status).toBe(201);
     await lobby.waitFor((frame) => frame.type === 'chat.message' && frame.message === 'open as ever', 'a message in an unclaimed room');
   });
 
   it('opens one direct conversation per pair whoever asks first, with both as members and nobody else', async () => {
-    ({ redis, nodes } = await startCluster());
+    const nodes = await start();
     const [a, b] = nodes as [TestNode, TestNode];
     const cookies = await people(nodes, 'alice', 'bob', 'carol');
     const fromAlice = await call(a, 'POST', '/dm/bob', undefined, { cookie: cookies.alice! });
@@ -87,7 +79,8 @@ describe('private rooms and direct conversations, on two nodes over Redis', () =
 
     const alice = await openAs(a, room, cookies.alice);
     const bob = await openAs(b, room, cookies.bob);
-    sockets.push(alice, bob);
+    track(alice);
+    track(bob);
     alice.send({ message: 'just us' });
     await bob.waitFor((frame) => frame.type === 'chat.message' && frame.message === 'just us', 'the direct message');
     expect(await refusedAs(b, room, cookies.carol)).toMatchObject({ status: 403, body: { code: 'forbidden' } });
@@ -103,7 +96,7 @@ describe('private rooms and direct conversations, on two nodes over Redis', () =
   });
 
   it('claims once, invites by link until it expires, and lists public rooms in the directory with search and paging', async () => {
-    ({ redis, nodes } = await startCluster());
+    const nodes = await start();
     const [a, b] = nodes as [TestNode, TestNode];
     const cookies = await people(nodes, 'alice', 'bob', 'carol');
     await claim(a, cookies.alice!, 'club', 'private');
@@ -120,7 +113,7 @@ describe('private rooms and direct conversations, on two nodes over Redis', () =
     expect(expires).toBeGreaterThan(Date.now() + 500_000);
     expect((await call(b, 'POST', '/rooms/club/join', { token: 'made-up' }, { cookie: cookies.bob! })).status).toBe(403);
     expect((await call(b, 'POST', '/rooms/club/join', { token }, { cookie: cookies.bob! })).status).toBe(200);
-    sockets.push(await openAs(b, 'club', cookies.bob));
+    track(await openAs(b, 'club', cookies.bob));
     // Members may leave; then they are outside again.
     expect((await call(b, 'DELETE', '/rooms/club/members/bob', undefined, { cookie: cookies.bob! })).status).toBe(204);
     expect(await refusedAs(a, 'club', cookies.bob)).toMatchObject({ status: 403, body: { code: 'forbidden' } });

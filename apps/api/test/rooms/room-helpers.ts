@@ -1,4 +1,5 @@
 import type { Visibility } from '@roomcast/protocol';
+import { afterEach } from 'vitest';
 import { call, register } from '../auth-helpers.js';
 import { TestSocket, refusedUpgrade, startRedis, type TestNode, type TestRedis } from '../helpers.js';
 import { API_KEY, loadConfig, startNodes } from '../redis/cluster-helpers.js';
@@ -19,6 +20,33 @@ export async function startCluster(): Promise<{ redis: TestRedis; nodes: TestNod
     }),
   );
   return { redis, nodes };
+}
+
+/**
+ * Per-test two-node cluster for a describe block: `start()` boots it (as startCluster), `track()` marks a
+ * socket to close; after each test the sockets, then the nodes, then the Redis are stopped.
+ */
+export function clusterPerTest(): { start: () => Promise<TestNode[]>; track: (socket: TestSocket) => TestSocket } {
+  let redis: TestRedis | undefined;
+  let nodes: TestNode[] = [];
+  const sockets: TestSocket[] = [];
+  afterEach(async () => {
+    await Promise.allSettled(sockets.splice(0).map((socket) => socket.close()));
+    await Promise.allSettled(nodes.map((node) => node.close()));
+    nodes = [];
+    await redis?.stop();
+    redis = undefined;
+  });
+  return {
+    start: async () => {
+      ({ redis, nodes } = await startCluster());
+      return nodes;
+    },
+    track: (socket) => {
+      sockets.push(socket);
+      return socket;
+    },
+  };
 }
 
 /** Registers each name (on alternating nodes) and returns their session cookies. */
