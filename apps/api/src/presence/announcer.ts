@@ -8,11 +8,26 @@ export interface AnnounceOptions {
 }
 
 /**
- * Sends a room's presence frame, built from the state at that moment. Resolves to 0 once sent
- * (or found stale), or to a number of milliseconds to wait before trying again (another node of
- * the cluster announced the room a moment ago).
+ * A room's presence frames cost its listeners at most about this many copies a second: a room
+ * of up to 1,000 connections hears of changes every interval (250 ms by default), one of 10,000
+ * every 2.5 s. With 50 joins and 50 leaves a second in a room of 10,000, a frame every 250 ms was
+ * 40,000 copies a second, four times the room's chat, and the chat's p99 rose 2.9x; the people
+ * joining get the room's state at once anyway (the snapshot on join).
  */
-export type Announce = (room: string) => Promise<number>;
+export const PRESENCE_COPIES_PER_SECOND = 4_000;
+
+/** How long a room of `connections` waits between presence frames (at least `intervalMs`; 0 stays 0). */
+export function presenceIntervalMs(intervalMs: number, connections: number): number {
+  if (intervalMs === 0) return 0;
+  return Math.max(intervalMs, Math.ceil((connections * 1000) / PRESENCE_COPIES_PER_SECOND));
+}
+
+/**
+ * Sends a room's presence frame, built from the state at that moment. Resolves once sent (or
+ * found stale) with how long the room now waits before its next frame, or, not sent, with how
+ * long to wait before trying again (another node of the cluster announced the room a moment ago).
+ */
+export type Announce = (room: string) => Promise<{ sent: boolean; waitMs: number }>;
 
 interface RoomState {
   timer: NodeJS.Timeout | undefined;
@@ -24,7 +39,8 @@ interface RoomState {
  * Coalesces presence changes per room. The first change of a quiet room is announced at once;
  * changes within the next `intervalMs` wait and go out together in one frame, built from the
  * state when it is sent, so the latest state wins and a room of N listeners costs at most N
- * frames per interval however fast people come and go. A room stays known only while it is
+ * frames per interval however fast people come and go; a big room's interval is longer
+ * (presenceIntervalMs). A room stays known only while it is
  * changing (until one quiet interval has passed).
  */
 export class PresenceAnnouncer {
@@ -58,16 +74,17 @@ export class PresenceAnnouncer {
 
   private async send(room: string, state: RoomState): Promise<void> {
     state.dirty = false;
-    let retryAfterMs = 0;
+    let waitMs = this.intervalMs;
     try {
-      retryAfterMs = await this.announce(room);
+      const outcome = await this.announce(room);
+      waitMs = Math.max(1, outcome.waitMs);
+      if (!outcome.sent) state.dirty = true;
     } catch (error) {
       // The backend is away; once it is back the layer has every room announced again.
       this.log.debug({ err: error, room }, 'presence frame not sent');
     }
     if (this.closed) return;
-    if (retryAfterMs > 0) state.dirty = true;
-    state.timer = setTimeout(() => this.due(room, state), retryAfterMs > 0 ? retryAfterMs : this.intervalMs);
+    state.timer = setTimeout(() => this.due(room, state), waitMs);
     state.timer.unref();
   }
 

@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { RedisClient } from './client.js';
 import { roomGroup } from '../layer/channel-layer.js';
-import { PresenceAnnouncer, type AnnounceOptions } from '../presence/announcer.js';
+import { PRESENCE_COPIES_PER_SECOND, PresenceAnnouncer, presenceIntervalMs, type AnnounceOptions } from '../presence/announcer.js';
 import { presenceEvent, roomPresence, type Presence, type PresenceName, type RoomOnline, type RoomPresence } from '../presence/presence.js';
+import { TurnBatch } from '../turn-batch.js';
 import {
   ONLINE_ROOM_SHARDS,
   PRESENCE_NODES_KEY,
@@ -63,6 +64,14 @@ export class RedisPresence implements Presence {
   private readonly timing: PresenceTiming;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly announcer: PresenceAnnouncer;
+  /** Joins of a room in one turn: one add (three round trips) for them all. */
+  private readonly joins = new TurnBatch<[string, string | null], number>((room, members) => this.add(room, members, true));
+  /** Leaves of a room in one turn (a shutdown closes every socket in one): one remove for them all. */
+  private readonly leaves = new TurnBatch<string, void>(async (room, members) => {
+    if ((await this.remove(this.options.nodeId, room, members, false)) > 0) this.announcer.changed(room);
+  });
+  /** Snapshots of a room asked in one turn, each after its caller joined: one read for them all. */
+  private readonly snapshots = new TurnBatch<void, RoomPresence>((room) => this.readSnapshot(room));
   private heartbeating = false;
   private restoreAgain = false;
   private sweeping = false;
@@ -89,14 +98,14 @@ export class RedisPresence implements Presence {
     }
     // Recorded before the script runs: should its reply be lost, the next heal still knows it.
     members.set(member, user);
-    await this.add(room, [[member, user]], true);
+    await this.joins.add(room, [member, user]);
   }
 
   async leave(room: string, member: string): Promise<void> {
     const members = this.local.get(room);
     members?.delete(member);
     if (members?.size === 0) this.local.delete(room);
-    if ((await this.remove(this.options.nodeId, room, [member], false)) > 0) this.announcer.changed(room);
+    await this.leaves.add(room, member);
   }
 
   async get(room: string): Promise<RoomPresence> {
@@ -104,7 +113,11 @@ export class RedisPresence implements Presence {
     return reply[0] === 1 ? toPresence(reply, Number.MAX_SAFE_INTEGER) : { users: [], guests: [], anonymous: 0 };
   }
 
-  async snapshot(room: string): Promise<RoomPresence> {
+  snapshot(room: string): Promise<RoomPresence> {
+    return this.snapshots.add(room, undefined);
+  }
+
+  private async readSnapshot(room: string): Promise<RoomPresence> {
     const { listMax } = this.options.announce;
     const reply = await this.read(room, listMax, 0);
     return reply[0] === 1 ? toPresence(reply, listMax) : { users: [], guests: [], anonymous: 0 };
@@ -193,6 +206,7 @@ export class RedisPresence implements Presence {
       roomPresenceGateKey(room),
       listMax,
       gateMs,
+      PRESENCE_COPIES_PER_SECOND,
     );
   }
 
@@ -201,13 +215,13 @@ export class RedisPresence implements Presence {
    * than an interval ago (answers how long to wait). A frame found stale by the time it would go
    * out is dropped: the change that made it stale is announced by its own node.
    */
-  private async announce(room: string, gated: boolean): Promise<number> {
+  private async announce(room: string, gated: boolean): Promise<{ sent: boolean; waitMs: number }> {
     const { listMax, intervalMs } = this.options.announce;
     const reply = await this.read(room, listMax, gated ? intervalMs : 0);
-    if (reply[0] === 0) return Math.max(1, reply[1]);
+    if (reply[0] === 0) return { sent: false, waitMs: reply[1] };
     const event = presenceEvent(room, toPresence(reply, listMax));
     await this.options.redis.roomcastPresencePublish(roomPresenceStatsKey(room), reply[4], groupChannel(roomGroup(room)), JSON.stringify(event));
-    return 0;
+    return { sent: true, waitMs: presenceIntervalMs(intervalMs, reply[1]) };
   }
 
   /** Re-adds every local member; rooms are announced when something was missing, or always. */

@@ -361,19 +361,23 @@ return 1
 
 /**
  * Reads what a room's presence frame needs, unless another node announced the room less than
- * an interval ago (then answers how long until it may). Names are read only for a room of at
- * most the list limit; a larger one costs the same as an empty one.
+ * an interval ago (then answers how long until it may). The interval grows with the room as
+ * presenceIntervalMs says (ARGV[3] is PRESENCE_COPIES_PER_SECOND). Names are read only for a
+ * room of at most the list limit; a larger one costs the same as an empty one.
  *
  * KEYS: room presence hash, room users hash, room stats hash, announce gate.
- * ARGV: list limit, interval ms (0: no gate).
+ * ARGV: list limit, interval ms (0: no gate), copies a second.
  * Returns {0, ms to wait} or {1, connections, anonymous, distinct named users, version, names}.
  */
 const PRESENCE_READ = `
 local interval = tonumber(ARGV[2])
-if interval > 0 and not redis.call('SET', KEYS[4], '1', 'PX', interval, 'NX') then
-  return {0, redis.call('PTTL', KEYS[4])}
-end
 local size = redis.call('HLEN', KEYS[1])
+if interval > 0 then
+  interval = math.max(interval, math.ceil(size * 1000 / tonumber(ARGV[3])))
+  if not redis.call('SET', KEYS[4], '1', 'PX', interval, 'NX') then
+    return {0, math.max(1, redis.call('PTTL', KEYS[4]))}
+  end
+end
 local stats = redis.call('HMGET', KEYS[3], 'anonymous', 'version')
 local names = {}
 if size <= tonumber(ARGV[1]) then names = redis.call('HKEYS', KEYS[2]) end
@@ -519,6 +523,7 @@ declare module 'ioredis' {
       gate: string,
       listMax: number,
       intervalMs: number,
+      copiesPerSecond: number,
     ): Result<[0, number] | [1, number, number, number, string, string[]], Context>;
     roomcastPresencePublish(stats: string, version: string, channel: string, event: string): Result<number, Context>;
     roomcastPresenceNodeGone(nodeMembers: string, alive: string): Result<number, Context>;

@@ -51,6 +51,34 @@ export function presenceSuite(factory: BackendFactory): void {
       expect(watcher.events.length).toBeLessThan(50);
     });
 
+    it('spaces a big room\'s frames out so they cost about PRESENCE_COPIES_PER_SECOND copies a second', async () => {
+      const { layer, presence } = await factory.create({ presence: { presenceIntervalMs: 100, presenceListMax: 100 } });
+      const arena = new RecordingChannel(layer.newChannelName());
+      const corner = new RecordingChannel(layer.newChannelName());
+      await layer.groupAdd(roomGroup('arena'), arena);
+      await layer.groupAdd(roomGroup('corner'), corner);
+      // 2,000 connections: a frame at most every 500 ms (2,000 x 1,000 / 4,000), not every 100 ms.
+      for (let index = 0; index < 2000; index += 1) await presence.join('arena', `a${index}`, null);
+      await presence.join('corner', 'c', null);
+      await eventually(() => arena.frames('presence').at(-1)?.anonymous === 2000, 5000, 'the arena counted');
+      await sleep(600);
+      const [arenaBefore, cornerBefore] = [arena.events.length, corner.events.length];
+      const started = Date.now();
+      for (let tick = 0; tick < 40; tick += 1) {
+        await presence.join('arena', `x${tick}`, null);
+        await presence.join('corner', `x${tick}`, null);
+        await sleep(50);
+      }
+      const elapsed = Date.now() - started;
+      await eventually(() => arena.frames('presence').at(-1)?.anonymous === 2040, 5000, 'the arena\'s last state');
+      await eventually(() => corner.frames('presence').at(-1)?.anonymous === 41, 5000, 'the corner\'s last state');
+      const arenaFrames = arena.events.length - arenaBefore;
+      const cornerFrames = corner.events.length - cornerBefore;
+      expect(arenaFrames).toBeLessThanOrEqual(Math.ceil(elapsed / 500) + 2);
+      // The same changes in a small room go out every 100 ms.
+      expect(cornerFrames).toBeGreaterThanOrEqual(2 * arenaFrames);
+    });
+
     it('gives counts, not names, for a room above the list limit', async () => {
       const { layer, presence } = await factory.create({ presence: { presenceListMax: 3 } });
       const watcher = new RecordingChannel(layer.newChannelName());
