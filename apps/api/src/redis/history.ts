@@ -27,6 +27,7 @@ import { FRAME_OVERHEAD_BYTES, type ReadMessage } from '../history/room-history.
 import { roomGroup } from '../layer/channel-layer.js';
 import { expiresWhenIdle } from '../rooms/idle-rooms.js';
 import { idempotencyTtlMs } from '../rooms/idempotency.js';
+import { TurnBatch } from '../turn-batch.js';
 import { groupChannel, idempotencyKey, roomDeletedKey, roomReadersKey, roomStateKey, roomStreamKey, roomTrimmedKey } from './keys.js';
 import { entryFrame, frameAroundId, messageIdMs, parseOverlay, streamAuthor, type StreamEntry } from './stream-entries.js';
 import './scripts.js';
@@ -73,6 +74,7 @@ function outcomeError(error: unknown): unknown {
  */
 export class RedisRoomHistory implements RoomHistory {
   private readonly keyTtlMs: number;
+  private readonly touches = new TurnBatch<void, void>((room) => this.touchNow(room));
 
   constructor(
     private readonly redis: RedisClient,
@@ -255,20 +257,21 @@ export class RedisRoomHistory implements RoomHistory {
   }
 
   /** Restarts the idle TTL of the rooms' keys, in one round trip per room (pipelined). */
-  async touch(rooms: readonly string[]): Promise<void> {
+  touch(rooms: readonly string[]): Promise<void> {
+    // Every socket that joins or leaves touches its room: a storm's 50 joins of a room in one turn are one pipeline.
+    return Promise.all(rooms.map((room) => this.touches.add(room, undefined))).then(() => undefined);
+  }
+
+  private async touchNow(room: string): Promise<void> {
     // One pipeline per room: a room's keys share a slot, different rooms' may not (a cluster).
     // A claimed room's keys lose any expiry a node that did not know yet had given them.
-    await Promise.all(
-      rooms.map(async (room) => {
-        const expires = expiresWhenIdle(room, this.claimed);
-        const pipeline = this.redis.pipeline();
-        for (const key of idleRoomKeys(room)) {
-          if (expires) pipeline.pexpire(key, this.idleTtlMs);
-          else pipeline.persist(key);
-        }
-        results(await pipeline.exec());
-      }),
-    );
+    const expires = expiresWhenIdle(room, this.claimed);
+    const pipeline = this.redis.pipeline();
+    for (const key of idleRoomKeys(room)) {
+      if (expires) pipeline.pexpire(key, this.idleTtlMs);
+      else pipeline.persist(key);
+    }
+    results(await pipeline.exec());
   }
 
   /** Nothing to sweep: the room's keys carry their own expiry. */
