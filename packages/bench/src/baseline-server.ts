@@ -73,7 +73,8 @@ wss.on('connection', (socket, request) => {
   socket.on('error', () => socket.terminate());
 });
 
-server.listen(port, '127.0.0.1', () => {
+// The backlog Roomcast listens with (apps/api/src/server.ts LISTEN_BACKLOG), so storms compare like with like.
+server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
   const address = server.address();
   process.stdout.write(`baseline ready on ${typeof address === 'object' && address ? address.port : port}\n`);
 });

@@ -40,7 +40,8 @@ io.on('connection', (socket) => {
   });
 });
 
-http.listen(port, '127.0.0.1', () => {
+// The backlog Roomcast listens with (apps/api/src/server.ts LISTEN_BACKLOG).
+http.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
   const address = http.address();
   process.stdout.write(`socket.io ready on ${typeof address === 'object' && address ? address.port : port}\n`);
 });
