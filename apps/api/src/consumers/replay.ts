@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { firstAfter } from '../history/memory.js';
 import { EVERY_SENDER, type ReplayStart, type RoomHistory } from '../history/room-history.js';
 import { ReplayBudget } from './replay-budget.js';
+import { corked } from './wire.js';
 
 /** A replay page aims at about this many bytes of frames... */
 const PAGE_BYTES = 64 * 1024;
@@ -91,12 +92,20 @@ export class Replays {
         const page = await this.page(room, after, count);
         if (first) complete &&= page.complete;
         let bytes = 0;
-        for (const frame of page.frames) {
-          if (wants && !wants(frame.type)) continue;
-          const text = frame.sender !== undefined && frame.sender.scope === scope ? withNonce(frame.frame, frame.sender.nonce) : frame.frame;
-          if (!write(text)) return isOpen(socket) ? { state: 'too-slow' } : { state: 'closed' };
-          bytes += frame.bytes;
-        }
+        let written = true;
+        corked(socket, (wrote) => {
+          for (const frame of page.frames) {
+            if (wants && !wants(frame.type)) continue;
+            const text = frame.sender !== undefined && frame.sender.scope === scope ? withNonce(frame.frame, frame.sender.nonce) : frame.frame;
+            if (!write(text)) {
+              written = false;
+              return;
+            }
+            bytes += frame.bytes;
+            wrote(frame.bytes);
+          }
+        });
+        if (!written) return isOpen(socket) ? { state: 'too-slow' } : { state: 'closed' };
         lease.sent(bytes);
         const last = page.frames.at(-1);
         if (last) {
