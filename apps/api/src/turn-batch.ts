@@ -8,8 +8,10 @@ interface Pending<T, R> {
 /**
  * Gathers the calls made for one key in one turn of the event loop and runs them as one, after
  * the I/O of that turn (setImmediate): every caller gets the same result. Idle, a call waits for
- * nothing but the end of its turn; in a crowd (a reconnect storm brings hundreds of sockets of
- * one room in the same turn) one Redis round trip serves them all instead of one each.
+ * nothing but the end of its turn; when the sockets of a room come or go together (a shutdown
+ * closes all of them in one turn; a burst of joins) one Redis round trip serves them all instead
+ * of one each. Sockets that trickle in, as on the survivor of a reconnect storm, gain nothing:
+ * counted there, 1.15 calls per batch.
  */
 export class TurnBatch<T, R> {
   private pending = new Map<string, Pending<T, R>>();

@@ -258,7 +258,7 @@ export class RedisRoomHistory implements RoomHistory {
 
   /** Restarts the idle TTL of the rooms' keys, in one round trip per room (pipelined). */
   touch(rooms: readonly string[]): Promise<void> {
-    // Every socket that joins or leaves touches its room: a storm's 50 joins of a room in one turn are one pipeline.
+    // Every socket that joins or leaves touches its room: the sockets of a room closing in one turn (a shutdown) touch it once.
     return Promise.all(rooms.map((room) => this.touches.add(room, undefined))).then(() => undefined);
   }
 
