@@ -2,6 +2,7 @@ import { compareMessageIds, serializeFrame, withNonce } from '@roomcast/protocol
 import type { WebSocket } from 'ws';
 import { firstAfter } from '../history/memory.js';
 import { EVERY_SENDER, type ReplayStart, type RoomHistory } from '../history/room-history.js';
+import { TurnBatch } from '../turn-batch.js';
 import { ReplayBudget } from './replay-budget.js';
 import { corked } from './wire.js';
 
@@ -53,8 +54,10 @@ export type ReplayOutcome =
  */
 export class Replays {
   readonly budget: ReplayBudget;
-  /** Catch-ups asked for in this turn, per room, and the one read that will answer them all. */
-  private readonly sharedReads = new Map<string, { requests: string[]; read: Promise<SharedRead> }>();
+  /** Catch-ups asked for in this turn, per room: one read from the earliest point answers them all. */
+  private readonly sharedReads = new TurnBatch<string, SharedRead>((room, points) =>
+    this.readShared(room, points.reduce((min, point) => (compareMessageIds(point, min) < 0 ? point : min))),
+  );
   /** Replay starts being worked out, by room and point. */
   private readonly starts = new Map<string, Promise<ReplayStart>>();
   /** Replay pages being read, by room, point and size: one read and one frame each for all. */
@@ -92,18 +95,15 @@ export class Replays {
         const page = await this.page(room, after, count);
         if (first) complete &&= page.complete;
         let bytes = 0;
-        let written = true;
-        corked(socket, (wrote) => {
+        const written = corked(socket, (wrote) => {
           for (const frame of page.frames) {
             if (wants && !wants(frame.type)) continue;
             const text = frame.sender !== undefined && frame.sender.scope === scope ? withNonce(frame.frame, frame.sender.nonce) : frame.frame;
-            if (!write(text)) {
-              written = false;
-              return;
-            }
+            if (!write(text)) return false;
             bytes += frame.bytes;
             wrote(frame.bytes);
           }
+          return true;
         });
         if (!written) return isOpen(socket) ? { state: 'too-slow' } : { state: 'closed' };
         lease.sent(bytes);
@@ -153,18 +153,7 @@ export class Replays {
    * for), and each gets its own part of it. Frames are made once for all of them.
    */
   async sharedCatchUp(room: string, since: string): Promise<{ frames: ReplayFrame[]; complete: boolean }> {
-    let batch = this.sharedReads.get(room);
-    if (!batch) {
-      const requests: string[] = [];
-      const read = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        this.sharedReads.delete(room);
-        return this.readShared(room, requests.reduce((min, point) => (compareMessageIds(point, min) < 0 ? point : min)));
-      });
-      batch = { requests, read };
-      this.sharedReads.set(room, batch);
-    }
-    batch.requests.push(since);
-    const read = await batch.read;
+    const read = await this.sharedReads.add(room, since);
     // A socket that asked from before where the read started (the byte cap) missed messages.
     const complete = read.complete && compareMessageIds(since, read.after) >= 0;
     return { frames: read.frames.slice(firstAfter(read.frames, since)), complete };

@@ -59,19 +59,19 @@ function streamOf(socket: WebSocket): Duplex | undefined {
 const CORK_FLUSH_BYTES = 16 * 1024;
 
 /**
- * Runs `write` with the socket's TCP stream corked, so the frames it writes leave in a few
+ * Runs `write` with the socket's TCP stream corked and answers what it answers, so the frames it writes leave in a few
  * writevs instead of one system call each (a resume writes a page of frames at once; in a
  * profile of a reconnect storm of 10,000 they were about a fifth of the survivor's send calls). `write`
  * calls `wrote(bytes)` after each frame: past CORK_FLUSH_BYTES what is corked goes out, since
  * corked bytes count in `bufferedAmount`, which the slow-consumer check reads.
  */
-export function corked(socket: WebSocket, write: (wrote: (bytes: number) => void) => void): void {
+export function corked<T>(socket: WebSocket, write: (wrote: (bytes: number) => void) => T): T {
   const stream = streamOf(socket);
   if (!stream) return write(() => undefined);
   let pending = 0;
   stream.cork();
   try {
-    write((bytes) => {
+    return write((bytes) => {
       pending += bytes;
       if (pending < CORK_FLUSH_BYTES) return;
       pending = 0;
