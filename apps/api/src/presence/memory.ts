@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { roomGroup, type ChannelLayer } from '../layer/channel-layer.js';
-import { PresenceAnnouncer, presenceIntervalMs, type AnnounceOptions } from './announcer.js';
+import { PresenceAnnouncer, type AnnounceOptions } from './announcer.js';
 import { isGuestName, presenceEvent, roomPresence, type Presence, type PresenceName, type RoomOnline, type RoomPresence } from './presence.js';
 
 /** One room's members, with the counts a frame needs kept up to date on every change. */
@@ -74,9 +74,9 @@ export class MemoryPresence implements Presence {
     return roomPresence(counts, listMax, () => members.users.keys());
   }
 
-  private async announce(room: string): Promise<{ sent: boolean; waitMs: number }> {
+  private async announce(room: string): Promise<{ sent: true; connections: number }> {
     await this.layer.groupSend(roomGroup(room), presenceEvent(room, this.presence(room, this.options.listMax)));
-    return { sent: true, waitMs: presenceIntervalMs(this.options.intervalMs, this.byRoom.get(room)?.connections.size ?? 0) };
+    return { sent: true, connections: this.byRoom.get(room)?.connections.size ?? 0 };
   }
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { RedisClient } from './client.js';
 import { roomGroup } from '../layer/channel-layer.js';
-import { PRESENCE_COPIES_PER_SECOND, PresenceAnnouncer, presenceIntervalMs, type AnnounceOptions } from '../presence/announcer.js';
+import { PRESENCE_COPIES_PER_SECOND, PresenceAnnouncer, type AnnounceOptions } from '../presence/announcer.js';
 import { presenceEvent, roomPresence, type Presence, type PresenceName, type RoomOnline, type RoomPresence } from '../presence/presence.js';
 import { TurnBatch } from '../turn-batch.js';
 import {
@@ -215,13 +215,13 @@ export class RedisPresence implements Presence {
    * than an interval ago (answers how long to wait). A frame found stale by the time it would go
    * out is dropped: the change that made it stale is announced by its own node.
    */
-  private async announce(room: string, gated: boolean): Promise<{ sent: boolean; waitMs: number }> {
+  private async announce(room: string, gated: boolean): Promise<{ sent: true; connections: number } | { sent: false; waitMs: number }> {
     const { listMax, intervalMs } = this.options.announce;
     const reply = await this.read(room, listMax, gated ? intervalMs : 0);
     if (reply[0] === 0) return { sent: false, waitMs: reply[1] };
     const event = presenceEvent(room, toPresence(reply, listMax));
     await this.options.redis.roomcastPresencePublish(roomPresenceStatsKey(room), reply[4], groupChannel(roomGroup(room)), JSON.stringify(event));
-    return { sent: true, waitMs: presenceIntervalMs(intervalMs, reply[1]) };
+    return { sent: true, connections: reply[1] };
   }
 
   /** Re-adds every local member; rooms are announced when something was missing, or always. */

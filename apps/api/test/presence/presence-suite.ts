@@ -79,6 +79,34 @@ export function presenceSuite(factory: BackendFactory): void {
       expect(cornerFrames).toBeGreaterThanOrEqual(2 * arenaFrames);
     });
 
+    it('shares PRESENCE_COPIES_PER_SECOND among the rooms changing at once: together they cost about that', async () => {
+      const { layer, presence } = await factory.create({ presence: { presenceIntervalMs: 100, presenceListMax: 100 } });
+      const rooms = ['r0', 'r1', 'r2', 'r3'];
+      const watchers = rooms.map(() => new RecordingChannel(layer.newChannelName()));
+      for (const [index, room] of rooms.entries()) await layer.groupAdd(roomGroup(room), watchers[index]!);
+      // 1,000 connections a room: alone, a room may have a frame every 250 ms (4,000 copies a
+      // second); four at once share the 4,000, a frame a second each.
+      for (const room of rooms) for (let index = 0; index < 1000; index += 1) await presence.join(room, `${room}-${index}`, null);
+      for (const [index, watcher] of watchers.entries()) await eventually(() => watcher.frames('presence').at(-1)?.anonymous === 1000, 10_000, `${rooms[index]} counted`);
+      // Every room quiet again (its last interval over).
+      await sleep(2500);
+      const before = watchers.map((watcher) => watcher.events.length);
+      const started = Date.now();
+      for (let tick = 0; tick < 40; tick += 1) {
+        for (const room of rooms) await presence.join(room, `${room}-x${tick}`, null);
+        await sleep(50);
+      }
+      for (const [index, watcher] of watchers.entries()) await eventually(() => watcher.frames('presence').at(-1)?.anonymous === 1040, 10_000, `${rooms[index]}'s last state`);
+      const seconds = (Date.now() - started) / 1000;
+      const frames = watchers.map((watcher, index) => watcher.events.length - before[index]!);
+      const copies = frames.reduce((sum, count) => sum + count, 0) * 1000;
+      // The first frame of each room at once, then about the budget's worth (each frame reaches
+      // 1,000 or more; 10% for timers). Each room alone would have had a frame every 250 ms.
+      expect(copies).toBeLessThanOrEqual(4000 * seconds * 1.1 + rooms.length * 1000);
+      // Shared: no room is left without news while the others are told.
+      for (const count of frames) expect(count).toBeGreaterThanOrEqual(2);
+    });
+
     it('gives counts, not names, for a room above the list limit', async () => {
       const { layer, presence } = await factory.create({ presence: { presenceListMax: 3 } });
       const watcher = new RecordingChannel(layer.newChannelName());
