@@ -25,7 +25,7 @@ import {
 } from '../history/room-events.js';
 import { FRAME_OVERHEAD_BYTES, type ReadMessage } from '../history/room-history.js';
 import { roomGroup } from '../layer/channel-layer.js';
-import { expiresWhenIdle } from '../rooms/idle-rooms.js';
+import { expiresWhenIdle, touchSkipMs } from '../rooms/idle-rooms.js';
 import { idempotencyTtlMs } from '../rooms/idempotency.js';
 import { TurnBatch } from '../turn-batch.js';
 import { groupChannel, idempotencyKey, roomDeletedKey, roomReadersKey, roomStateKey, roomStreamKey, roomTrimmedKey } from './keys.js';
@@ -75,6 +75,10 @@ function outcomeError(error: unknown): unknown {
 export class RedisRoomHistory implements RoomHistory {
   private readonly keyTtlMs: number;
   private readonly touches = new TurnBatch<void, void>((room) => this.touchNow(room));
+  /** When this node last restarted each room's idle clock (Date.now); see touchSkipMs. */
+  private readonly touchedAt = new Map<string, number>();
+  private readonly touchSkipMs: number;
+  private touchedPrunedAt = 0;
 
   constructor(
     private readonly redis: RedisClient,
@@ -88,6 +92,7 @@ export class RedisRoomHistory implements RoomHistory {
     private readonly claimed?: { isClaimed(room: string): boolean },
   ) {
     this.keyTtlMs = idempotencyTtlMs(idleTtlMs);
+    this.touchSkipMs = touchSkipMs(idleTtlMs);
   }
 
   /** KEYS 1-4 of the append scripts (see scripts.ts). */
@@ -258,8 +263,27 @@ export class RedisRoomHistory implements RoomHistory {
 
   /** Restarts the idle TTL of the rooms' keys, in one round trip per room (pipelined). */
   touch(rooms: readonly string[]): Promise<void> {
-    // Every socket that joins or leaves touches its room: the sockets of a room closing in one turn (a shutdown) touch it once.
-    return Promise.all(rooms.map((room) => this.touches.add(room, undefined))).then(() => undefined);
+    // Every socket that joins or leaves touches its room: a room touched by this node a moment
+    // ago is skipped, and the sockets of a room closing in one turn (a shutdown) touch it once.
+    const now = Date.now();
+    this.pruneTouched(now);
+    const due = rooms.filter((room) => now - (this.touchedAt.get(room) ?? -Infinity) >= this.touchSkipMs);
+    for (const room of due) this.touchedAt.set(room, now);
+    return Promise.all(
+      due.map((room) =>
+        this.touches.add(room, undefined).catch((error: unknown) => {
+          this.touchedAt.delete(room);
+          throw error;
+        }),
+      ),
+    ).then(() => undefined);
+  }
+
+  /** Forgets, once a skip period, the rooms whose skip period is over. */
+  private pruneTouched(now: number): void {
+    if (now - this.touchedPrunedAt < this.touchSkipMs) return;
+    this.touchedPrunedAt = now;
+    for (const [room, at] of this.touchedAt) if (now - at >= this.touchSkipMs) this.touchedAt.delete(room);
   }
 
   private async touchNow(room: string): Promise<void> {

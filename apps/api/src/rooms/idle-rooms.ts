@@ -16,3 +16,13 @@ export function expiresWhenIdle(room: string, claimed?: { isClaimed(room: string
 export function roomSweepMs(idleTtlMs: number): number {
   return Math.min(10 * 60_000, Math.max(250, Math.floor(idleTtlMs / 4)));
 }
+
+/**
+ * How long after restarting a room's idle clock a node skips restarting it again: 1% of
+ * `ROOM_IDLE_TTL`, at most a minute. A room then expires at most that much sooner than
+ * `ROOM_IDLE_TTL` after its last socket left, and a crowd coming into a room (10,000 sockets
+ * coming back to 200 rooms after a deploy) restarts each room's clock once, not once a socket.
+ */
+export function touchSkipMs(idleTtlMs: number): number {
+  return Math.min(60_000, Math.floor(idleTtlMs / 100));
+}
