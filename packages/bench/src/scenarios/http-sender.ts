@@ -10,6 +10,8 @@ import { roomMessagesPath } from '@roomcast/protocol';
 export class HttpSender {
   posted = 0;
   failed = 0;
+  /** Why posts failed: an answer's status and error code, or the request's error. */
+  readonly failures = new Map<string, number>();
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 });
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
@@ -31,8 +33,8 @@ export class HttpSender {
         const room = this.rooms[this.sent % this.rooms.length]!;
         this.sent += 1;
         const post = this.post(room, `storm ${this.sent}`).then(
-          (ok) => void (ok ? (this.posted += 1) : (this.failed += 1)),
-          () => void (this.failed += 1),
+          (failure) => (failure === undefined ? void (this.posted += 1) : this.fail(failure)),
+          (error: unknown) => this.fail(error instanceof Error ? error.message : String(error)),
         );
         this.inFlight.add(post);
         void post.finally(() => this.inFlight.delete(post));
@@ -47,7 +49,18 @@ export class HttpSender {
     this.agent.destroy();
   }
 
-  private post(room: string, message: string): Promise<boolean> {
+  private fail(reason: string): void {
+    this.failed += 1;
+    this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
+  }
+
+  /** Why failures happened, for a result's error: "2 x 503 unavailable". */
+  describeFailures(): string {
+    return [...this.failures].map(([reason, count]) => `${count} x ${reason}`).join(', ');
+  }
+
+  /** Resolves undefined once stored (201), else with the status and the body's `code`. */
+  private post(room: string, message: string): Promise<string | undefined> {
     const body = JSON.stringify({ message });
     return new Promise((resolve, reject) => {
       const req = request(
@@ -60,8 +73,14 @@ export class HttpSender {
           headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${this.apiKey}` },
         },
         (response) => {
-          response.resume();
-          response.on('end', () => resolve(response.statusCode === 201));
+          let answer = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (answer += chunk));
+          response.on('end', () => {
+            if (response.statusCode === 201) return resolve(undefined);
+            const code = /"code"\s*:\s*"([a-z_]+)"/.exec(answer)?.[1] ?? answer.slice(0, 80);
+            resolve(`${response.statusCode} ${code}`);
+          });
         },
       );
       req.setTimeout(10_000, () => req.destroy(new Error('POST timed out')));

@@ -230,7 +230,7 @@ export async function runStorm(nodeA: ServerUnderTest, survivor: ServerUnderTest
     await sleep(1000);
     await sender.stop();
     result.messagesPosted = sender.posted;
-    if (sender.failed > 0) result.error = [result.error, `${sender.failed} posts failed`].filter(Boolean).join('; ');
+    if (sender.failed > 0) result.error = [result.error, `${sender.failed} posts failed (${sender.describeFailures()})`].filter(Boolean).join('; ');
     if (roomcast) {
       await sleep(1500);
       for (const room of new Set(clients.map((client) => client.room))) {
