@@ -11,14 +11,20 @@ const show = (value: number | undefined): string => (value === undefined ? 'n/a'
 const why = (outcome: Outcome<unknown> | undefined): string =>
   outcome && typeof outcome === 'object' && 'notRun' in outcome ? `not run: ${outcome.notRun}` : 'not run';
 
+/** Who was busy during a storm: the survivor and the generator (percent of a core), all cores (older results: n/a). */
+const busy = (outcome: StormResult): string =>
+  outcome.survivorCpuPercent === undefined || outcome.generatorCpuPercent === undefined || outcome.machineBusyPercent === undefined
+    ? 'n/a'
+    : `${outcome.survivorCpuPercent.toFixed(0)}% / ${outcome.generatorCpuPercent.toFixed(0)}% / ${outcome.machineBusyPercent.toFixed(0)}%`;
+
 function stormRow(name: string, outcome: Outcome<StormResult> | undefined, base: StormResult | undefined): string {
-  if (!ran(outcome)) return `| ${name} | ${why(outcome)} | | | | | | |`;
+  if (!ran(outcome)) return `| ${name} | ${why(outcome)} | | | | | | | |`;
   const vs = (value: number, baseValue: number | undefined): string => (outcome === base || !base ? '' : ` (${show(ratio(value, baseValue))})`);
   const checked = outcome.label.startsWith('bare') ? 'not checked (no IDs)' : `${int(outcome.missing)} / ${int(outcome.duplicates)} of ${int(outcome.checked)} checked`;
   return (
     `| ${name} | ${int(outcome.back)} / ${int(outcome.sockets)}${outcome.error ? ` (${outcome.error})` : ''} | ${outcome.seconds.toFixed(1)} s${vs(outcome.seconds, base?.seconds)} | ` +
     `${outcome.closedSeconds.toFixed(1)} s | ${int(outcome.retries)} | ${int(outcome.survivorCpuUsPerReconnect)} µs${vs(outcome.survivorCpuUsPerReconnect, base?.survivorCpuUsPerReconnect)} | ` +
-    `${int(outcome.survivorPeakRssBytes / 2 ** 20)} MiB | ${outcome.label.startsWith('bare') ? '-' : int(outcome.incomplete)} / ${checked} |`
+    `${int(outcome.survivorPeakRssBytes / 2 ** 20)} MiB | ${busy(outcome)} | ${outcome.label.startsWith('bare') ? '-' : int(outcome.incomplete)} / ${checked} |`
   );
 }
 
@@ -40,8 +46,8 @@ export function crowdTables(results: BenchResults): string[] {
       '',
       `Reconnect storm: ${int(sockets)} sockets in rooms of 50 on node A while 1 message a second per room is posted to node B; A gets SIGTERM; every client comes back to B after @roomcast/client's backoff (with jitter). Roomcast's resume with since (Redis backend) and are done at recovered; the bare server's just reconnect:`,
       '',
-      '| system | back | until all back | A closed all in | failed upgrades (retried) | survivor CPU per reconnect | survivor peak RSS | incomplete / missing / dup |',
-      '|---|---|---|---|---|---|---|---|',
+      '| system | back | until all back | A closed all in | failed upgrades (retried) | survivor CPU per reconnect | survivor peak RSS | busy: survivor / generator / all cores | incomplete / missing / dup |',
+      '|---|---|---|---|---|---|---|---|---|',
       stormRow('bare ws', results.storm.baseline, base),
       stormRow('Roomcast, resume over Redis', results.storm.roomcast, base),
     );
@@ -80,7 +86,7 @@ export function crowdTargets(results: BenchResults): Target[] {
       ratio: show(timeRatio),
       target: 'all complete, 0 lost, ≤ 2x',
       met: rc ? clean && timeRatio !== undefined && timeRatio <= 2 : undefined,
-      note: rc ? `node A took ${rc.closedSeconds.toFixed(1)} s to close every socket` : '',
+      note: rc ? `node A took ${rc.closedSeconds.toFixed(1)} s to close every socket; busy meanwhile: survivor / generator / all cores ${busy(rc)}` : '',
     });
     const cpuRatio = ratio(rc?.survivorCpuUsPerReconnect, base?.survivorCpuUsPerReconnect);
     targets.push({

@@ -51,6 +51,16 @@ describe('the crowd in the report', () => {
     expect(targets.find((t) => t.what.startsWith('reconnect storm of'))?.met).toBe(false);
   });
 
+  it('says who was busy during the storm (a 2-core machine: the generator shares it), n/a for results from before it was measured', () => {
+    const busy = { survivorCpuPercent: 93.4, generatorCpuPercent: 88.6, machineBusyPercent: 97.2 };
+    const text = renderTables(results({ storm: { baseline: storm('bare B', 2, 200), roomcast: storm('node B', 15, 1400, busy) } }));
+    expect(text).toContain('| 200 MiB | 93% / 89% / 97% | 0 / 0 / 0 of 100,000 checked |');
+    expect(text).toContain('| 200 MiB | n/a | - / not checked (no IDs) |');
+    expect(judge(results({ storm: { baseline: storm('bare B', 2, 200), roomcast: storm('node B', 15, 1400, busy) } })).find((t) => t.what.startsWith('reconnect storm of'))?.note).toContain(
+      'survivor / generator / all cores 93% / 89% / 97%',
+    );
+  });
+
   it('names every peer row and says why one did not run', () => {
     const text = renderTables(results({ fanout: { baseline: { notRun: 'x' }, embedded: { notRun: 'x' }, redisOneNode: { notRun: 'x' }, redisTwoNodes: { notRun: 'x' }, djangoCore: { notRun: 'the Debian packages are not installed' } } }));
     expect(text).toContain('| Socket.IO 4, 1 process | not run |');

@@ -42,6 +42,10 @@ export interface StormResult {
   survivorCpuSeconds: number;
   survivorCpuUsPerReconnect: number;
   survivorPeakRssBytes: number;
+  /** Over the storm, percent of one core: the survivor's and the load generator's (which reads every replayed frame); and the share of all cores busy. */
+  survivorCpuPercent?: number;
+  generatorCpuPercent?: number;
+  machineBusyPercent?: number;
   /** Roomcast: message IDs checked (each socket against its room's history), those a socket never got, and IDs it got twice. */
   checked: number;
   missing: number;
@@ -222,6 +226,9 @@ export async function runStorm(nodeA: ServerUnderTest, survivor: ServerUnderTest
     result.survivorCpuSeconds = window.cpu.survivor!;
     result.survivorCpuUsPerReconnect = (window.cpu.survivor! * 1e6) / Math.max(1, back);
     result.survivorPeakRssBytes = peakRssBytes(survivor.proc.pid);
+    result.survivorCpuPercent = window.cpuPercent.survivor!;
+    result.generatorCpuPercent = window.generatorCpuPercent;
+    result.machineBusyPercent = window.machineBusyPercent;
     result.retries = clients.reduce((sum, client) => sum + client.retries, 0);
     result.refusals = Object.fromEntries(refusals);
     result.incomplete = clients.filter((client) => client.recovered === false).length;
