@@ -9,7 +9,6 @@ import { roomMessagesPath } from '@roomcast/protocol';
  */
 export class HttpSender {
   posted = 0;
-  failed = 0;
   /** Why posts failed: an answer's status and error code, or the request's error. */
   readonly failures = new Map<string, number>();
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 });
@@ -49,8 +48,13 @@ export class HttpSender {
     this.agent.destroy();
   }
 
+  get failed(): number {
+    let count = 0;
+    for (const times of this.failures.values()) count += times;
+    return count;
+  }
+
   private fail(reason: string): void {
-    this.failed += 1;
     this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
   }
 
